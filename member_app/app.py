@@ -1,0 +1,84 @@
+"""The one factory: `create_app(settings)` builds the whole app from explicit lists."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import httpx2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import auth, home
+from .brand import brand_css
+from .errors import exception_handlers
+from .paths import STATIC_DIR
+from .perkville import PerkvilleClient
+from .security import SecurityHeadersMiddleware
+from .session import Clock, SessionTimeoutMiddleware, TokenBox, derive_key
+from .settings import Settings
+from .templating import make_templates
+
+
+def create_app(
+    settings: Settings,
+    *,
+    perkville_transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock = time.time,
+) -> Starlette:
+    """Build the member app. `perkville_transport` lets tests and the demo reach a sandbox
+    in-process; `clock` lets tests move time for session timeouts."""
+    logging.getLogger("member_app").setLevel(settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.perkville = PerkvilleClient(
+            settings.api_url,
+            transport=perkville_transport,
+            timeout=settings.upstream_timeout_seconds,
+        )
+        try:
+            yield
+        finally:
+            await app.state.perkville.aclose()
+
+    app = Starlette(
+        routes=[
+            *home.routes,
+            *auth.routes,
+            Route("/brand.css", brand_css, name="brand_css"),
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(
+                SessionMiddleware,
+                secret_key=derive_key(settings.secret_key, "member-app session").hex(),
+                session_cookie=settings.session_cookie,
+                # The cookie may outlive a browser restart up to the absolute limit; the real
+                # idle and absolute checks are SessionTimeoutMiddleware's.
+                max_age=settings.session_max_seconds,
+                same_site="lax",  # Strict would drop the cookie on the return from Perkville
+                https_only=settings.cookies_secure,
+            ),
+            Middleware(
+                SessionTimeoutMiddleware,
+                idle=settings.session_idle_seconds,
+                absolute=settings.session_max_seconds,
+                clock=clock,
+            ),
+        ],
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.templates = make_templates()
+    app.state.token_box = TokenBox(settings.secret_key)
+    app.state.oauth = auth.make_oauth(settings, perkville_transport)
+    return app

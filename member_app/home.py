@@ -1,0 +1,88 @@
+"""The front door: a landing page when signed out, the member's summary when signed in."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .perkville import Business, Connection, Level
+from .session import current_member
+from .settings import Settings
+from .templating import render
+
+
+@dataclass(frozen=True, slots=True)
+class LevelProgress:
+    """Where the member stands among the program's levels."""
+
+    current: Level | None
+    next: Level | None
+    points_to_next: int
+    percent: int  # progress from the current level's floor to the next one's, 0 to 100
+
+    @classmethod
+    def compute(cls, levels: list[Level], connection: Connection) -> LevelProgress | None:
+        if not levels:
+            return None
+        earned = connection.lifetime_earned_points
+        current = next((lv for lv in levels if lv.level_id == connection.level_id), None)
+        if current is None:
+            reached = [lv for lv in levels if lv.point_floor <= earned]
+            current = reached[-1] if reached else None
+        floor = current.point_floor if current else 0
+        upcoming = next((lv for lv in levels if lv.point_floor > floor), None)
+        if upcoming is None:
+            return cls(current, None, 0, 100)
+        span = max(upcoming.point_floor - floor, 1)
+        done = min(max(earned - floor, 0), span)
+        return cls(
+            current,
+            upcoming,
+            max(upcoming.point_floor - earned, 0),
+            round(100 * done / span),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HomePage:
+    first_name: str
+    business: Business
+    connection: Connection | None
+    progress: LevelProgress | None
+
+
+async def home(request: Request) -> Response:
+    """Show the member their points and level; or, signed out, the way in."""
+    member = current_member(request)
+    if member is None:
+        return render(
+            request,
+            "landing.html",
+            {
+                "expired": bool(getattr(request.state, "session_expired", False)),
+                "signed_out": request.query_params.get("signed_out") == "1",
+            },
+        )
+    settings: Settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    business, connection, levels = await asyncio.gather(
+        perkville.business(member.token, settings.business_id),
+        perkville.connection(
+            member.token, business_id=settings.business_id, user_id=member.user_id
+        ),
+        perkville.levels(member.token, settings.business_id),
+    )
+    page = HomePage(
+        first_name=member.first_name,
+        business=business,
+        connection=connection,
+        progress=LevelProgress.compute(levels, connection) if connection else None,
+    )
+    return render(request, "home/index.html", {"page": page}, business=business)
+
+
+routes = [Route("/", home, name="home")]

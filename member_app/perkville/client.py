@@ -1,0 +1,141 @@
+"""The one Perkville client: one method per endpoint, typed results, a short error tree.
+
+Created once in the app's lifespan around one `httpx2.AsyncClient`, so connections are reused.
+Views never build upstream URLs or parse upstream JSON; they call these methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx2
+
+from .errors import (
+    PerkvilleAuthError,
+    PerkvilleError,
+    PerkvilleForbidden,
+    PerkvilleNotFound,
+    PerkvilleRequestError,
+    PerkvilleUnavailable,
+)
+from .models import Business, Connection, Level, User
+
+log = logging.getLogger(__name__)
+
+# Business records and levels are public and change rarely; Perkville's guide asks clients to
+# cache them rather than fetch them on every screen.
+PUBLIC_TTL_SECONDS = 300.0
+
+
+class PerkvilleClient:
+    """Talks to Perkville's v2 API on behalf of one bearer token per call."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._http = httpx2.AsyncClient(
+            base_url=api_url,
+            transport=transport,
+            timeout=httpx2.Timeout(timeout),
+            headers={"Accept": "application/json", "User-Agent": "member-app/0.1"},
+        )
+        self._public: dict[str, tuple[float, Any]] = {}
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- endpoints ----------------------------------------------------------------------------
+
+    async def me(self, token: str) -> User:
+        """The member who owns `token` (GET /v2/users/me/)."""
+        return User.from_api(await self._get(token, "/v2/users/me/"))
+
+    async def business(self, token: str, business_id: int) -> Business:
+        data = await self._get_public(token, f"/v2/businesses/{business_id}/")
+        return Business.from_api(data)
+
+    def cached_business(self, business_id: int) -> Business | None:
+        """The business as last fetched by anyone, without a call (for signed-out pages)."""
+        entry = self._public.get(self._key(f"/v2/businesses/{business_id}/", None))
+        return Business.from_api(entry[1]) if entry else None
+
+    async def levels(self, token: str, business_id: int) -> list[Level]:
+        data = await self._get_public(token, "/v2/levels/", {"business": business_id, "limit": 100})
+        levels = [Level.from_api(obj) for obj in data.get("objects", [])]
+        return sorted(levels, key=lambda level: level.point_floor)
+
+    async def connection(self, token: str, *, business_id: int, user_id: int) -> Connection | None:
+        """The member's connection to the business, or None when they have none."""
+        data = await self._get(
+            token, "/v2/connections/", {"business": business_id, "user": user_id}
+        )
+        objects = data.get("objects", [])
+        return Connection.from_api(objects[0]) if objects else None
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(path: str, params: dict[str, Any] | None) -> str:
+        return path + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+
+    async def _get_public(
+        self, token: str, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        key = self._key(path, params)
+        entry = self._public.get(key)
+        now = time.monotonic()
+        if entry is not None and entry[0] > now:
+            data: dict[str, Any] = entry[1]
+            return data
+        data = await self._get(token, path, params)
+        self._public[key] = (now + PUBLIC_TTL_SECONDS, data)
+        return data
+
+    async def _get(
+        self, token: str, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        try:
+            response = await self._http.get(
+                path, params=params, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx2.TimeoutException as exc:
+            raise PerkvilleUnavailable(f"Perkville did not answer in time ({path})") from exc
+        except httpx2.HTTPError as exc:
+            raise PerkvilleUnavailable(f"Perkville could not be reached ({path})") from exc
+        return _parse(response, path)
+
+
+def _parse(response: httpx2.Response, path: str) -> dict[str, Any]:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if 200 <= status < 300 and isinstance(body, dict):
+        return body
+    if status >= 500 or not isinstance(body, dict):
+        raise PerkvilleUnavailable(f"Perkville answered {status} ({path})", status=status)
+    error_type = body.get("error_type") if isinstance(body.get("error_type"), str) else None
+    codes: list[str] = []
+    messages: list[str] = []
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        for items in errors.values():
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict):
+                    codes.append(str(item.get("code", "")))
+                    messages.append(str(item.get("message", "")))
+    message = "; ".join(m for m in messages if m) or f"Perkville answered {status} ({path})"
+    cls: type[PerkvilleError] = {
+        401: PerkvilleAuthError,
+        403: PerkvilleForbidden,
+        404: PerkvilleNotFound,
+    }.get(status, PerkvilleRequestError)
+    log.info("perkville %s on %s: %s %s", status, path, error_type, ",".join(codes))
+    raise cls(message, status=status, error_type=error_type, codes=tuple(codes))

@@ -1,0 +1,121 @@
+"""Small typed views of Perkville's resources: only what the pages use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_ID_IN_URI = re.compile(r"/(\d+)/?$")
+
+
+def id_from_uri(value: object) -> int | None:
+    """`"/v2/levels/22/"` → 22; resources refer to each other by URI."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _ID_IN_URI.search(value)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: int
+    first_name: str
+    last_name: str
+    email: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> User:
+        emails = data.get("emails") or []
+        primary = next((e for e in emails if e.get("primary")), emails[0] if emails else {})
+        return cls(
+            user_id=int(data["user_id"]),
+            first_name=_text(data, "first_name"),
+            last_name=_text(data, "last_name"),
+            email=str(primary.get("email", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Business:
+    business_id: int
+    name: str
+    program_name: str
+    brand_color: str | None
+    brand_secondary_color: str | None
+    logo_url: str | None
+    fine_print: str
+    perkville_url: str
+    app_connection_message: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Business:
+        name = _text(data, "name")
+        return cls(
+            business_id=int(data["business_id"]),
+            name=name,
+            program_name=_text(data, "rewards_program_name") or name,
+            brand_color=data.get("brand_color") or None,
+            brand_secondary_color=data.get("brand_secondary_color") or None,
+            logo_url=data.get("logo_url") or None,
+            fine_print=_text(data, "fine_print"),
+            perkville_url=_text(data, "perkville_url"),
+            app_connection_message=_text(data, "app_connection_message"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    level_id: int
+    name: str
+    point_floor: int
+    badge_url: str | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Level:
+        return cls(
+            level_id=int(data["level_id"]),
+            name=_text(data, "name"),
+            point_floor=int(data.get("point_floor") or 0),
+            badge_url=data.get("badge_url") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    connection_id: int
+    business_id: int | None
+    status: str
+    point_balance: int
+    lifetime_earned_points: int
+    level_id: int | None
+    home_location_id: int | None
+    last_visited_location_id: int | None
+    referral_offer_url: str
+
+    @property
+    def joined(self) -> bool:
+        # Pending, imported and inactive members have not joined (research notes §21.9).
+        return self.status == "ACTIVE"
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Connection:
+        return cls(
+            connection_id=int(data["connection_id"]),
+            business_id=id_from_uri(data.get("business")),
+            status=_text(data, "status") or "UNKNOWN",
+            point_balance=int(data.get("point_balance") or 0),
+            lifetime_earned_points=int(data.get("lifetime_earned_points") or 0),
+            level_id=id_from_uri(data.get("level")),
+            home_location_id=id_from_uri(data.get("home_location")),
+            last_visited_location_id=id_from_uri(data.get("last_visited_location")),
+            referral_offer_url=_text(data, "referral_offer_url"),
+        )

@@ -1,0 +1,396 @@
+"""Perkville's OAuth pages and token endpoint, as the API reference describes them.
+
+`GET /api/authorize/` → sign-in page → consent page → redirect back with `code` and `state`.
+`POST /api/token/` exchanges a code (PKCE, S256 only) or a password for a bearer token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .store import SCOPE_DESCRIPTIONS, AuthorizationCode, Client, Store, User, new_secret
+
+CODE_LIFETIME = timedelta(minutes=5)
+SUPPORTED_GRANTS = frozenset({"authorization_code", "password"})
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_AUTHORIZE_PARAMS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+class AuthorizeProblem(Exception):
+    """The request cannot be sent back to the client: show an error page, never redirect."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeRequest:
+    client: Client
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str | None
+    code_challenge: str | None
+    params: dict[str, str]
+
+    def redirect(self, **result: str) -> RedirectResponse:
+        query = dict(result)
+        if self.state is not None:
+            query["state"] = self.state
+        sep = "&" if "?" in self.redirect_uri else "?"
+        return RedirectResponse(f"{self.redirect_uri}{sep}{urlencode(query)}", status_code=302)
+
+
+class RedirectError(Exception):
+    """A problem the client should hear about, on its redirect URI (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, request: AuthorizeRequest, error: str, description: str) -> None:
+        super().__init__(description)
+        self.response = request.redirect(error=error, error_description=description)
+
+
+def parse_authorize(store: Store, params: dict[str, str]) -> AuthorizeRequest:
+    client = store.clients.get(params.get("client_id", ""))
+    if client is None:
+        raise AuthorizeProblem("This app is not registered with Perkville (unknown client_id).")
+    redirect_uri = params.get("redirect_uri") or (client.redirect_uris or [""])[0]
+    # Exact string match, as the reference requires; anything else would be an open redirect.
+    if redirect_uri not in client.redirect_uris:
+        raise AuthorizeProblem(
+            "The redirect_uri does not match any address registered for this app."
+        )
+    requested = tuple(params["scope"].split()) if params.get("scope") else client.allowed_scopes
+    request = AuthorizeRequest(
+        client,
+        redirect_uri,
+        tuple(dict.fromkeys(requested)),
+        # An absent state is not echoed back as "state=" (RFC 6749 §4.1.2: only if sent).
+        params.get("state") or None,
+        params.get("code_challenge") or None,
+        {k: params[k] for k in _AUTHORIZE_PARAMS if params.get(k)},
+    )
+    if params.get("response_type") != "code":
+        raise RedirectError(request, "unsupported_response_type", 'response_type must be "code".')
+    if "authorization_code" not in client.grant_types:
+        raise RedirectError(request, "unauthorized_client", "This client may not use this flow.")
+    unknown = [s for s in request.scopes if s not in client.allowed_scopes]
+    if unknown:
+        raise RedirectError(
+            request, "invalid_scope", f"This app may not request: {' '.join(unknown)}."
+        )
+    method = params.get("code_challenge_method")
+    if request.code_challenge is None:
+        if client.is_public:
+            raise RedirectError(
+                request, "invalid_request", "This app must use PKCE (code_challenge, S256)."
+            )
+        if method:
+            raise RedirectError(request, "invalid_request", "code_challenge is missing.")
+    else:
+        # Only S256 is supported (reference, PKCE); a missing method would mean "plain".
+        if method != "S256":
+            raise RedirectError(
+                request, "invalid_request", "Only code_challenge_method=S256 is supported."
+            )
+        if not _CHALLENGE.match(request.code_challenge):
+            raise RedirectError(request, "invalid_request", "code_challenge is malformed.")
+    return request
+
+
+def _signed_in_user(request: Request) -> User | None:
+    store: Store = request.app.state.store
+    uid = request.session.get("uid")
+    return store.users.get(uid) if isinstance(uid, int) else None
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def csrf_ok(request: Request, submitted: object) -> bool:
+    expected = request.session.get("csrf")
+    return (
+        isinstance(expected, str)
+        and isinstance(submitted, str)
+        and hmac.compare_digest(expected, submitted)
+    )
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(
+        request, f"sandbox/{name}", context, status_code=status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _problem_page(request: Request, message: str) -> Response:
+    return _page(request, "error.html", {"message": message}, status=400)
+
+
+def _issue_code(store: Store, auth: AuthorizeRequest, user: User) -> Response:
+    code = AuthorizationCode(
+        new_secret(),
+        auth.client.client_id,
+        user.user_id,
+        auth.redirect_uri,
+        frozenset(auth.scopes),
+        auth.code_challenge,
+        store.now() + CODE_LIFETIME,
+    )
+    store.codes[code.code] = code
+    return auth.redirect(code=code.code)
+
+
+async def authorize(request: Request) -> Response:
+    """Step 2 of the reference: sign in, agree, and go back to the app with a code."""
+    store: Store = request.app.state.store
+    if request.method == "POST":
+        form = await request.form()
+        params = {k: str(form.get(k, "")) for k in _AUTHORIZE_PARAMS}
+    else:
+        params = {k: request.query_params.get(k, "") for k in _AUTHORIZE_PARAMS}
+    try:
+        auth = parse_authorize(store, params)
+    except AuthorizeProblem as problem:
+        return _problem_page(request, str(problem))
+    except RedirectError as error:
+        return error.response
+
+    user = _signed_in_user(request)
+    if user is None:
+        next_url = f"/api/authorize/?{urlencode(auth.params)}"
+        return RedirectResponse(f"/login/?{urlencode({'next': next_url})}", status_code=303)
+
+    if request.method == "POST":
+        if not csrf_ok(request, form.get("csrf")):
+            return _problem_page(
+                request, "This form has expired. Go back to the app and start again."
+            )
+        if form.get("decision") != "allow":
+            return auth.redirect(error="access_denied", error_description="The user said no.")
+        key = (user.user_id, auth.client.client_id)
+        store.consents[key] = store.consents.get(key, frozenset()) | frozenset(auth.scopes)
+        return _issue_code(store, auth, user)
+
+    if set(auth.scopes) <= store.consents.get((user.user_id, auth.client.client_id), frozenset()):
+        return _issue_code(store, auth, user)
+    return _page(
+        request,
+        "consent.html",
+        {
+            "client": auth.client,
+            "user": user,
+            "scopes": [(s, SCOPE_DESCRIPTIONS.get(s, s)) for s in auth.scopes],
+            "params": auth.params,
+            "csrf": csrf_token(request),
+        },
+    )
+
+
+def _safe_next(value: str | None) -> str:
+    # Only paths on this origin: "//evil.example" and "https://…" would leave the sandbox.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+async def login(request: Request) -> Response:
+    """The Perkville sign-in page (email + password)."""
+    store: Store = request.app.state.store
+    next_url = _safe_next(request.query_params.get("next"))
+    context: dict[str, Any] = {"next": next_url, "email": "", "error": None}
+    if request.method == "POST":
+        form = await request.form()
+        email = str(form.get("email", "")).strip()
+        password = str(form.get("password", ""))
+        context["email"] = email
+        if not csrf_ok(request, form.get("csrf")):
+            context["error"] = "This form expired. Please try again."
+        else:
+            user = store.user_by_email(email) if email else None
+            if user is not None and hmac.compare_digest(user.password, password):
+                request.session.clear()
+                request.session["uid"] = user.user_id
+                return RedirectResponse(next_url, status_code=303)
+            context["error"] = "That email and password do not match a Perkville account."
+    context["csrf"] = csrf_token(request)
+    return _page(request, "login.html", context, status=400 if context["error"] else 200)
+
+
+async def logout(request: Request) -> Response:
+    """End the Perkville sign-in, then go back to a local page if one was named."""
+    request.session.clear()
+    next_url = request.query_params.get("next")
+    if next_url:
+        return RedirectResponse(_safe_next(next_url), status_code=303)
+    return _page(request, "signed_out.html", {})
+
+
+async def home(request: Request) -> Response:
+    return _page(request, "home.html", {"user": _signed_in_user(request)})
+
+
+# --- token endpoint ---------------------------------------------------------------------------
+
+
+def token_error(
+    status: int, code: str, message: str, *, basic_auth_used: bool = False
+) -> JSONResponse:
+    # The reference's error body (error_type: oauth_error) carrying RFC 6749's "error" and
+    # "error_description" too, so standard OAuth libraries (Authlib) recognise the failure.
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if basic_auth_used:
+        # RFC 6749 §5.2: a client that authenticated with the Authorization header gets a
+        # challenge for the scheme it used.
+        headers["WWW-Authenticate"] = 'Basic realm="perkville"'
+    return JSONResponse(
+        {
+            "error": code,
+            "error_description": message,
+            "error_type": "oauth_error",
+            "errors": {"__all__": [{"code": code, "message": message}]},
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str | None] | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        client_id, sep, secret = decoded.partition(":")
+        return (client_id, secret) if sep else None
+    if form.get("client_id"):
+        return form["client_id"], form.get("client_secret")
+    return None
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+async def token(request: Request) -> Response:
+    """Step 3 of the reference, and the password grant."""
+    store: Store = request.app.state.store
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return token_error(
+            400,
+            "invalid_request",
+            "Encode the body as application/x-www-form-urlencoded, not JSON.",
+        )
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    basic = request.headers.get("authorization", "").lower().startswith("basic ")
+    credentials = _client_credentials(request, form)
+    client = store.clients.get(credentials[0]) if credentials else None
+    if credentials is None or client is None:
+        return token_error(401, "invalid_client", "Unknown client.", basic_auth_used=basic)
+    secret = credentials[1] or None
+    if client.is_public:
+        if secret is not None:
+            return token_error(
+                401,
+                "invalid_client",
+                "This client has no secret; send none.",
+                basic_auth_used=basic,
+            )
+    elif secret is None or not hmac.compare_digest(secret, client.secret or ""):
+        return token_error(
+            401, "invalid_client", "The client secret is missing or wrong.", basic_auth_used=basic
+        )
+
+    grant = form.get("grant_type", "")
+    if grant not in SUPPORTED_GRANTS:
+        return token_error(
+            400, "unsupported_grant_type", f"{grant or 'No'} grant is not supported."
+        )
+    if grant not in client.grant_types:
+        # RFC 6749 §5.2: a grant the server knows but this client may not use.
+        return token_error(
+            400, "unauthorized_client", f"This client may not use the {grant} grant."
+        )
+    if grant == "authorization_code":
+        return _exchange_code(store, client, form)
+    return _password_grant(store, client, form)
+
+
+def _exchange_code(store: Store, client: Client, form: dict[str, str]) -> Response:
+    code = store.codes.get(form.get("code", ""))
+    if code is None:
+        return token_error(400, "invalid_grant", "The authorization code is not valid.")
+    if code.used:
+        # RFC 6749 §4.1.2: a replayed code revokes what it already bought.
+        for key in [k for k, t in store.tokens.items() if t.from_code == code.code]:
+            del store.tokens[key]
+        return token_error(400, "invalid_grant", "The authorization code was already used.")
+    code.used = True
+    if store.now() >= code.expires_at:
+        return token_error(400, "invalid_grant", "The authorization code has expired.")
+    if code.client_id != client.client_id:
+        return token_error(400, "invalid_grant", "The code was issued to another client.")
+    if form.get("redirect_uri") != code.redirect_uri:
+        return token_error(400, "invalid_grant", "redirect_uri does not match the authorize step.")
+    if code.code_challenge is not None:
+        verifier = form.get("code_verifier", "")
+        if not verifier or not hmac.compare_digest(_s256(verifier), code.code_challenge):
+            return token_error(400, "invalid_grant", "The code_verifier does not match.")
+    issued = store.issue_token(client.client_id, code.user_id, code.scopes, from_code=code.code)
+    return _token_response(issued.token, issued.scopes)
+
+
+def _password_grant(store: Store, client: Client, form: dict[str, str]) -> Response:
+    user = store.user_by_email(form.get("username", ""))
+    if user is None or not hmac.compare_digest(user.password, form.get("password", "")):
+        return token_error(400, "invalid_grant", "The username or password is wrong.")
+    requested = form.get("scope", "").split() or list(client.allowed_scopes)
+    unknown = [s for s in requested if s not in client.allowed_scopes]
+    if unknown:
+        return token_error(
+            400, "invalid_scope", f"This client may not request: {' '.join(unknown)}."
+        )
+    issued = store.issue_token(client.client_id, user.user_id, frozenset(requested))
+    return _token_response(issued.token, issued.scopes)
+
+
+def _token_response(access_token: str, scopes: frozenset[str]) -> JSONResponse:
+    return JSONResponse(
+        {"access_token": access_token, "token_type": "Bearer", "scope": " ".join(sorted(scopes))},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/api/authorize/", authorize, methods=["GET", "POST"], name="authorize"),
+    Route("/api/token/", token, methods=["POST"], name="token"),
+    Route("/login/", login, methods=["GET", "POST"], name="login"),
+    Route("/logout/", logout, methods=["GET", "POST"], name="logout"),
+]

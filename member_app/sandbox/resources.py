@@ -1,0 +1,293 @@
+"""The machinery every v2 resource shares: bearer auth, scopes, filters, pagination.
+
+A resource is declared once (`Resource`) with its table, serializer, filterable fields, scope
+rule, per-token visibility and required-filter rule; `resource_routes` turns a list of them into
+`/v2/{name}/` and `/v2/{name}/{id}/` routes. Later resources slot in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .errors import AUTHORIZATION_ERROR, OAUTH_ERROR, ApiError, invalid_request, not_found
+from .store import AccessToken, Store
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+OPERATORS = ("in", "gt", "gte", "lt", "lte")
+RESERVED_PARAMS = frozenset({"limit", "offset", "format"})
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# HEAD is GET without the body (Starlette adds it to every GET route).
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with an explicit UTC offset, as every datetime in the reference is written."""
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def uri(name: str, key: int | None) -> str | None:
+    return None if key is None else f"/v2/{name}/{key}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a serializer may need beyond the row itself."""
+
+    store: Store
+    token: AccessToken
+    base_url: str  # absolute, for media URLs such as logos and badges
+
+
+Serializer = Callable[[Any, Context], dict[str, Any]]
+Getter = Callable[[Any, Store], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A filterable field: how to read it from a row, and what type its query values have."""
+
+    get: Getter
+    kind: str = "int"  # int | str | datetime | bool | user (an int that also accepts "me")
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    field: str
+    op: str  # "exact" or one of OPERATORS
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeRule:
+    all_of: tuple[str, ...] = ("PUBLIC",)
+    any_of: tuple[str, ...] = ()
+
+    def check(self, token: AccessToken) -> None:
+        missing = [s for s in self.all_of if s not in token.scopes]
+        if self.any_of and not token.scopes.intersection(self.any_of):
+            missing.append(" or ".join(self.any_of))
+        if missing:
+            raise ApiError(
+                403,
+                AUTHORIZATION_ERROR,
+                "insufficient_scope",
+                f"This request needs the {', '.join(missing)} scope.",
+            )
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    label: str
+    table: Callable[[Store], Mapping[int, Any]]
+    serialize: Serializer
+    scopes: ScopeRule = ScopeRule()
+    fields: Mapping[str, Field] = field(default_factory=dict)
+    visible: Callable[[Any, AccessToken, Store], bool] = lambda row, token, store: True
+    check_filters: Callable[[Sequence[Filter]], None] | None = None
+    # /v2/users/me/: the key "me" means the token's own user.
+    me_alias: bool = False
+
+
+def authenticate(request: Request, store: Store) -> AccessToken:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiError(
+            401,
+            OAUTH_ERROR,
+            "missing_token",
+            "Send a bearer token in the Authorization header.",
+        )
+    token = store.tokens.get(value.strip())
+    if token is None:
+        raise ApiError(
+            401, OAUTH_ERROR, "invalid_token", "The bearer token is invalid or has been revoked."
+        )
+    return token
+
+
+def _coerce(kind: str, raw: str, name: str, token: AccessToken) -> Any:
+    try:
+        if kind == "user" and raw == "me":
+            return token.user_id
+        if kind in {"int", "user"}:
+            return int(raw)
+        if kind == "bool":
+            if raw.lower() in {"true", "1"}:
+                return True
+            if raw.lower() in {"false", "0"}:
+                return False
+            raise ValueError(raw)
+        if kind == "datetime":
+            parsed = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return raw.strip().lower()
+    except ValueError:
+        raise invalid_request(
+            "invalid", f"{raw!r} is not a valid value for the {name} filter.", name
+        ) from None
+
+
+def parse_filters(resource: Resource, request: Request, token: AccessToken) -> list[Filter]:
+    filters = []
+    for key, raw in request.query_params.multi_items():
+        if key in RESERVED_PARAMS:
+            continue
+        name, _, op = key.rpartition("__")
+        if op not in OPERATORS:
+            name, op = key, "exact"
+        spec = resource.fields.get(name)
+        if spec is None:
+            raise invalid_request(
+                "invalid_filter", f"Filtering {resource.label} by {key!r} is not allowed.", key
+            )
+        parts = raw.split(",") if op == "in" else [raw]
+        values = tuple(_coerce(spec.kind, part, key, token) for part in parts if part != "")
+        if not values:
+            raise invalid_request("invalid", f"The {key} filter needs a value.", key)
+        filters.append(Filter(name, op, values))
+    if resource.check_filters is not None:
+        resource.check_filters(filters)
+    return filters
+
+
+def matches(actual: Any, f: Filter) -> bool:
+    candidates = actual if isinstance(actual, list) else [actual]
+    for value in candidates:
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.lower()
+        if f.op in {"exact", "in"} and value in f.values:
+            return True
+        target = f.values[0]
+        if (
+            (f.op == "gt" and value > target)
+            or (f.op == "gte" and value >= target)
+            or (f.op == "lt" and value < target)
+            or (f.op == "lte" and value <= target)
+        ):
+            return True
+    return False
+
+
+def _page_bounds(request: Request) -> tuple[int, int]:
+    def read(name: str, default: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise invalid_request("invalid", f"{name} must be a whole number.", name) from None
+        if value < 0:
+            raise invalid_request("invalid", f"{name} must not be negative.", name)
+        return value
+
+    limit = read("limit", DEFAULT_LIMIT)
+    # As in Tastypie (which Perkville's v2 API is built on), limit=0 asks for the largest page.
+    limit = MAX_LIMIT if limit == 0 else min(limit, MAX_LIMIT)
+    return limit, read("offset", 0)
+
+
+def _page_link(request: Request, limit: int, offset: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in {"limit", "offset"}]
+    params += [("limit", str(limit)), ("offset", str(offset))]
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def list_response(
+    resource: Resource, request: Request, ctx: Context, rows: Sequence[Any]
+) -> JSONResponse:
+    """A page of `rows` in the reference's list body (meta + objects)."""
+    limit, offset = _page_bounds(request)
+    total = len(rows)
+    page = rows[offset : offset + limit]
+    meta = {
+        "limit": limit,
+        "offset": offset,
+        "next": _page_link(request, limit, offset + limit) if offset + limit < total else None,
+        "previous": _page_link(request, limit, max(offset - limit, 0)) if offset > 0 else None,
+        "total_count": total,
+    }
+    return JSONResponse({"meta": meta, "objects": [resource.serialize(r, ctx) for r in page]})
+
+
+def _context(request: Request, token: AccessToken) -> Context:
+    return Context(request.app.state.store, token, str(request.base_url).rstrip("/"))
+
+
+def not_implemented(request: Request) -> ApiError:
+    return ApiError(
+        501,
+        "invalid_request_error",
+        "method_not_implemented",
+        f"{request.method} is not supported on this resource.",
+    )
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _list_endpoint(resource: Resource) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        store: Store = request.app.state.store
+        token = authenticate(request, store)
+        if request.method not in READ_METHODS:
+            raise not_implemented(request)
+        resource.scopes.check(token)
+        filters = parse_filters(resource, request, token)
+        rows = [
+            row
+            for _, row in sorted(resource.table(store).items())
+            if resource.visible(row, token, store)
+            and all(matches(resource.fields[f.field].get(row, store), f) for f in filters)
+        ]
+        return list_response(resource, request, _context(request, token), rows)
+
+    return endpoint
+
+
+def _detail_endpoint(resource: Resource) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        store: Store = request.app.state.store
+        token = authenticate(request, store)
+        if request.method not in READ_METHODS:
+            raise not_implemented(request)
+        resource.scopes.check(token)
+        raw_key = request.path_params["key"]
+        if resource.me_alias and raw_key == "me":
+            key = token.user_id
+        else:
+            try:
+                key = int(raw_key)
+            except ValueError:
+                raise not_found(resource.label) from None
+        row = resource.table(store).get(key)
+        # Records outside the token's reach are filtered out of the queryset, so they read as
+        # missing (404) rather than forbidden: ids of other members are not confirmed to exist.
+        if row is None or not resource.visible(row, token, store):
+            raise not_found(resource.label)
+        return JSONResponse(resource.serialize(row, _context(request, token)))
+
+    return endpoint
+
+
+def resource_routes(resources: Sequence[Resource]) -> list[Route]:
+    routes = []
+    for resource in resources:
+        routes.append(Route(f"/v2/{resource.name}/", _list_endpoint(resource), methods=ALL_METHODS))
+        routes.append(
+            Route(f"/v2/{resource.name}/{{key}}/", _detail_endpoint(resource), methods=ALL_METHODS)
+        )
+    return routes

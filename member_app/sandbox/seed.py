@@ -1,0 +1,170 @@
+"""The demo gym: a deterministic seed, identical on every start.
+
+Business 4, "Summit Fitness", is the program the demo app is configured for. Business 5 exists
+so that scope and visibility rules have someone else's data to hide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from .store import (
+    ADMIN_SCOPES,
+    USER_SCOPES,
+    Business,
+    Client,
+    Connection,
+    Level,
+    Location,
+    Staff,
+    Store,
+    User,
+)
+
+DEMO_BUSINESS_ID = 4
+DEMO_CLIENT_ID = "member-app-demo"
+ADMIN_CLIENT_ID = "member-app-admin"
+ADMIN_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a published sandbox credential
+MEMBER_EMAIL = "member@example.com"
+MEMBER_PASSWORD = "perkville-demo"  # noqa: S105 - a published sandbox credential
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "perkville-admin"  # noqa: S105 - a published sandbox credential
+
+DEFAULT_REDIRECT_URIS = (
+    "http://127.0.0.1:8000/auth/callback",
+    "http://localhost:8000/auth/callback",
+)
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
+    """Build the demo gym. `redirect_uris` are registered for the demo (PKCE) client."""
+    store = Store()
+    store.businesses = {
+        4: Business(
+            business_id=4,
+            name="Summit Fitness",
+            rewards_program_name="Summit Rewards",
+            brand_color="#0F766E",
+            brand_secondary_color="#F59E0B",
+            has_logo=True,
+            fine_print=(
+                "Points have no cash value. Rewards must be used within 90 days and cannot "
+                "be combined with other offers."
+            ),
+            homepage_url="https://summit-fitness.example/",
+            app_connection_message=(
+                "Connect your Perkville account to see your points and redeem rewards here."
+            ),
+            categories=[
+                {
+                    "category": "Fitness",
+                    "category_id": 12,
+                    "resource_uri": "/v2/categories/12/",
+                    "subcategory": "Gym",
+                }
+            ],
+        ),
+        5: Business(
+            business_id=5,
+            name="Harbor Yoga",
+            rewards_program_name="Harbor Perks",
+            brand_color="#1D4ED8",
+        ),
+    }
+    # The positional rows below are kept compact on purpose; the formatter would spread each
+    # field over its own line.
+    # fmt: off
+    store.locations = {
+        11: Location(
+            11, 4, "Summit Fitness Downtown", "120 Market St.", "", "Portland", "OR", "97204",
+            external_location_id="SF-DT", latitude="45.5190", longitude="-122.6790",
+        ),
+        12: Location(
+            12, 4, "Summit Fitness Riverside", "88 River Rd.", "Suite 2", "Portland", "OR",
+            "97214", external_location_id="SF-RV", latitude="45.5122", longitude="-122.6587",
+        ),
+        13: Location(
+            13, 4, "Summit Fitness Northgate", "4100 N. Gate Ave.", "", "Portland", "OR",
+            "97217", external_location_id="SF-NG", latitude="45.5740", longitude="-122.6860",
+        ),
+        51: Location(51, 5, "Harbor Yoga Waterfront", "1 Pier Way", "", "Seattle", "WA", "98101"),
+    }
+    store.levels = {
+        21: Level(21, 4, "Bronze", 0),
+        22: Level(22, 4, "Silver", 750),
+        23: Level(23, 4, "Gold", 2500),
+    }
+    store.users = {
+        1001: User(
+            1001, "Maya", "Lopez", MEMBER_EMAIL, MEMBER_PASSWORD, "555-0101", "1990-04-23",
+            _dt("2026-01-10T09:00:00+00:00"),
+        ),
+        1002: User(
+            1002, "Sam", "Rivera", ADMIN_EMAIL, ADMIN_PASSWORD, "555-0102", None,
+            _dt("2025-06-01T12:00:00+00:00"),
+        ),
+        1003: User(
+            1003, "Jordan", "Lee", "jordan@example.com", MEMBER_PASSWORD, "", None,
+            _dt("2026-02-14T18:30:00+00:00"),
+        ),
+        1004: User(
+            1004, "Alex", "Kim", "alex@example.com", MEMBER_PASSWORD, "", None,
+            _dt("2026-03-03T08:15:00+00:00"),
+        ),
+    }
+    store.connections = {
+        3001: Connection(
+            3001, 1001, 4, "ACTIVE", point_balance=1250, lifetime_earned_points=1800,
+            level_id=22, home_location_id=11, last_visited_location_id=12,
+            external_membership_status="ACTIVE", external_membership_type="Monthly Unlimited",
+            external_join_dt=_dt("2025-09-01T10:00:00+00:00"),
+            rewards_program_join_dt=_dt("2025-09-01T10:05:00+00:00"),
+            last_mod_dt=_dt("2026-11-01T10:05:00+00:00"),
+            last_transaction_dt=_dt("2026-11-20T07:42:00+00:00"),
+        ),
+        3003: Connection(
+            3003, 1003, 4, "PENDING", point_balance=120, lifetime_earned_points=120,
+            level_id=21, home_location_id=12, last_visited_location_id=12,
+            external_membership_status="ACTIVE", external_membership_type="Off-peak",
+            external_join_dt=_dt("2026-10-15T17:00:00+00:00"),
+            last_mod_dt=_dt("2026-10-15T17:00:00+00:00"),
+        ),
+        3004: Connection(
+            3004, 1004, 5, "ACTIVE", point_balance=640, lifetime_earned_points=900,
+            home_location_id=51, last_visited_location_id=51,
+            external_membership_status="ACTIVE", external_membership_type="Class pack",
+            rewards_program_join_dt=_dt("2026-03-03T08:20:00+00:00"),
+            last_mod_dt=_dt("2026-03-03T08:20:00+00:00"),
+        ),
+    }
+    store.staff = {
+        7001: Staff(
+            7001, 1002, 4, "ADMIN", _dt("2025-06-01T12:00:00+00:00"), bill_payer=True,
+            staff_description="General manager",
+        ),
+    }
+    # fmt: on
+    store.clients = {
+        DEMO_CLIENT_ID: Client(
+            DEMO_CLIENT_ID,
+            "Summit Fitness member app",
+            list(redirect_uris),
+            USER_SCOPES,
+            frozenset({"authorization_code"}),
+            secret=None,
+        ),
+        ADMIN_CLIENT_ID: Client(
+            ADMIN_CLIENT_ID,
+            "Summit Fitness member app (server)",
+            [],
+            ADMIN_SCOPES,
+            frozenset({"password"}),
+            secret=ADMIN_CLIENT_SECRET,
+        ),
+    }
+    return store

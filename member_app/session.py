@@ -1,0 +1,122 @@
+"""The member's session: a signed cookie (Starlette + itsdangerous) with the token encrypted.
+
+Starlette's session cookie is signed, not encrypted: anyone holding it can read it. The
+Perkville token therefore goes in as a Fernet token (AES + HMAC, from `cryptography`), so a
+copied or logged cookie never reveals a bearer token. Idle and absolute timeouts are enforced
+here because Starlette's `max_age` only counts from the last write (tech-anchors B.2, B.3).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+Clock = Callable[[], float]
+
+# `seen` is rewritten at most this often, so most read-only requests send no Set-Cookie (a
+# cookie rewritten on every request reopens the lost-state race of tech-anchors A.6).
+SEEN_RESOLUTION_SECONDS = 60
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """One configured secret, separate keys per purpose (signing, encryption)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+    return hkdf.derive(secret.encode())
+
+
+class TokenBox:
+    """Seals the upstream token for the cookie and opens it again."""
+
+    def __init__(self, secret: str) -> None:
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret, "member-app token")))
+
+    def seal(self, token: str) -> str:
+        return self._fernet.encrypt(token.encode()).decode("ascii")
+
+    def open(self, sealed: object) -> str | None:
+        if not isinstance(sealed, str):
+            return None
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii")).decode()
+        except (InvalidToken, UnicodeError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Who is signed in, and the upstream token to act for them."""
+
+    user_id: int
+    first_name: str
+    token: str
+
+
+def start_member_session(
+    request: Request, *, user_id: int, first_name: str, token: str, now: float
+) -> None:
+    """Replace whatever the session held (a new session id: rotation at sign-in)."""
+    box: TokenBox = request.app.state.token_box
+    session = request.session
+    session.clear()
+    session.update(
+        {
+            "sid": secrets.token_urlsafe(16),
+            "iat": int(now),
+            "seen": int(now),
+            "uid": user_id,
+            "name": first_name,
+            "tok": box.seal(token),
+            "csrf": secrets.token_urlsafe(24),
+        }
+    )
+
+
+def current_member(request: Request) -> Member | None:
+    session = request.session
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    token = request.app.state.token_box.open(session.get("tok"))
+    if token is None:
+        # Sealed with a key we no longer hold (secret rotated) or tampered: start over.
+        session.clear()
+        return None
+    return Member(uid, str(session.get("name", "")), token)
+
+
+class SessionTimeoutMiddleware:
+    """Ends sessions idle too long or older than the absolute limit, whatever the cookie says.
+
+    Sits inside `SessionMiddleware`. Sets `request.state.session_expired` when it ended one, so
+    the page can say why the member is signed out.
+    """
+
+    def __init__(self, app: ASGIApp, *, idle: int, absolute: int, clock: Clock = time.time):
+        self.app = app
+        self.idle = idle
+        self.absolute = absolute
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            session: dict[str, Any] = scope["session"]
+            iat = session.get("iat")
+            if isinstance(iat, int):
+                now = self.clock()
+                seen = session.get("seen", iat)
+                if now - iat > self.absolute or now - seen > self.idle:
+                    session.clear()
+                    scope.setdefault("state", {})["session_expired"] = True
+                elif now - seen >= SEEN_RESOLUTION_SECONDS:
+                    session["seen"] = int(now)
+        await self.app(scope, receive, send)

@@ -1,0 +1,169 @@
+"""Configuration, read once from the environment into a frozen, typed `Settings`.
+
+Nothing else in the package touches `os.environ`. Tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """Configuration is missing or wrong; the message lists every problem at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "member-app is not configured correctly:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app needs to know about its deployment."""
+
+    secret_key: str
+    client_id: str
+    business_id: int
+    public_url: str = "http://127.0.0.1:8000"
+    api_url: str = "https://api.perkville.com"
+    signin_url: str = "https://www.perkville.com"
+    client_secret: str | None = None
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    session_idle_seconds: int = 24 * 3600
+    session_max_seconds: int = 14 * 24 * 3600
+    upstream_timeout_seconds: float = 10.0
+    program_name: str = "Rewards"
+    secure_cookies: bool | None = None  # None: decided by the scheme of public_url
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise SettingsError(problems)
+        # Trailing slashes are normalised away so URLs join the same way everywhere.
+        for name in ("public_url", "api_url", "signin_url"):
+            object.__setattr__(self, name, getattr(self, name).rstrip("/"))
+
+    @property
+    def redirect_uri(self) -> str:
+        """The one callback URL registered with Perkville (never derived from the request)."""
+        return f"{self.public_url}/auth/callback"
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_url.startswith("https://")
+
+    @property
+    def session_cookie(self) -> str:
+        # The __Host- prefix pins the cookie to this exact origin, but browsers only accept
+        # it on Secure cookies; plain http (the local demo) gets an ordinary name.
+        return "__Host-member" if self.cookies_secure else "member_session"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the `MEMBER_APP_*` and `PERKVILLE_*` variables (see the README's table)."""
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                problems.append(f"{name} is required")
+            return value
+
+        def integer(name: str, default: int | None) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                if default is None:
+                    problems.append(f"{name} is required")
+                    return 0
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                problems.append(f"{name} must be a whole number, got {raw!r}")
+                return 0
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                problems.append(f"{name} must be a number, got {raw!r}")
+                return default
+
+        secure_raw = env.get("MEMBER_APP_SECURE_COOKIES", "").strip().lower()
+        secure: bool | None = None
+        if secure_raw in {"1", "true", "yes", "on"}:
+            secure = True
+        elif secure_raw in {"0", "false", "no", "off"}:
+            secure = False
+        elif secure_raw:
+            problems.append(f"MEMBER_APP_SECURE_COOKIES must be true or false, got {secure_raw!r}")
+
+        values = {
+            "secret_key": required("MEMBER_APP_SECRET_KEY"),
+            "client_id": required("PERKVILLE_CLIENT_ID"),
+            "business_id": integer("PERKVILLE_BUSINESS_ID", None),
+            "public_url": env.get("MEMBER_APP_PUBLIC_URL", "http://127.0.0.1:8000").strip(),
+            "api_url": env.get("PERKVILLE_API_URL", "https://api.perkville.com").strip(),
+            "signin_url": env.get("PERKVILLE_SIGNIN_URL", "https://www.perkville.com").strip(),
+            "client_secret": env.get("PERKVILLE_CLIENT_SECRET", "").strip() or None,
+            "scopes": tuple(env.get("PERKVILLE_SCOPES", " ".join(DEFAULT_SCOPES)).split()),
+            "session_idle_seconds": integer("MEMBER_APP_SESSION_IDLE_SECONDS", 24 * 3600),
+            "session_max_seconds": integer("MEMBER_APP_SESSION_MAX_SECONDS", 14 * 24 * 3600),
+            "upstream_timeout_seconds": number("PERKVILLE_TIMEOUT_SECONDS", 10.0),
+            "program_name": env.get("MEMBER_APP_PROGRAM_NAME", "Rewards").strip() or "Rewards",
+            "secure_cookies": secure,
+            "log_level": env.get("MEMBER_APP_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        }
+        if problems:
+            raise SettingsError(problems)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _problems(s: Settings) -> list[str]:
+    problems = []
+    if len(s.secret_key) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"MEMBER_APP_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters "
+            '(make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+    if not s.client_id:
+        problems.append("PERKVILLE_CLIENT_ID is required")
+    if s.business_id <= 0:
+        problems.append("PERKVILLE_BUSINESS_ID must be a positive whole number")
+    for env_name, url in (
+        ("MEMBER_APP_PUBLIC_URL", s.public_url),
+        ("PERKVILLE_API_URL", s.api_url),
+        ("PERKVILLE_SIGNIN_URL", s.signin_url),
+    ):
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            problems.append(f"{env_name} must be an absolute http(s) URL, got {url!r}")
+        elif parts.query or parts.fragment:
+            problems.append(f"{env_name} must not carry a query or fragment, got {url!r}")
+    if not s.scopes:
+        problems.append("PERKVILLE_SCOPES must name at least one scope")
+    if s.session_idle_seconds <= 0 or s.session_max_seconds <= 0:
+        problems.append("session timeouts must be positive numbers of seconds")
+    elif s.session_idle_seconds > s.session_max_seconds:
+        problems.append(
+            "MEMBER_APP_SESSION_IDLE_SECONDS must not exceed MEMBER_APP_SESSION_MAX_SECONDS"
+        )
+    if s.upstream_timeout_seconds <= 0:
+        problems.append("PERKVILLE_TIMEOUT_SECONDS must be positive")
+    if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    return problems

@@ -1,0 +1,62 @@
+"""Jinja2 set-up: one `Jinja2Templates`, fingerprinted static URLs, and the page frame."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from .brand import palette_for
+from .paths import STATIC_DIR, TEMPLATES_DIR
+from .perkville import Business
+from .security import csrf_token
+
+
+@cache
+def _fingerprint(path: str) -> str:
+    file = (STATIC_DIR / path).resolve()
+    if not file.is_relative_to(STATIC_DIR.resolve()) or not file.is_file():
+        raise ValueError(f"no static file {path!r}")
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """`/static/app.css?v=<content hash>`: a new release never meets a stale cached copy."""
+    return f"/static/{path}?v={_fingerprint(path)}"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.globals["static_url"] = static_url
+    return templates
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    business: Business | None = None,
+) -> Response:
+    """Render a page inside the branded frame (program name, logo, colours)."""
+    state = request.app.state
+    if business is None:
+        business = state.perkville.cached_business(state.settings.business_id)
+    page: dict[str, Any] = {
+        "business": business,
+        "program_name": business.program_name if business else state.settings.program_name,
+        "brand_version": palette_for(business).version,
+        "csrf_token": lambda: csrf_token(request),
+        # The 500 handler runs outside SessionMiddleware, so the session may be absent.
+        "signed_in": isinstance(request.scope.get("session", {}).get("uid"), int),
+    }
+    page.update(context or {})
+    response: Response = state.templates.TemplateResponse(
+        request, name, page, status_code=status_code
+    )
+    return response
