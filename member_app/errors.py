@@ -14,13 +14,17 @@ from .templating import render
 log = logging.getLogger(__name__)
 
 
-def _error_page(request: Request, title: str, message: str, status: int) -> Response:
-    return render(
-        request,
-        "error.html",
-        {"title": title, "message": message, "retry_url": str(request.url.path)},
-        status_code=status,
-    )
+def _error_page(
+    request: Request, title: str, message: str, status: int, *, retry: bool = True
+) -> Response:
+    context = {
+        "title": title,
+        "message": message,
+        # Retrying only helps when the failure was passing (upstream, server), not for a
+        # page that does not exist.
+        "retry_url": request.url.path if retry and request.method == "GET" else None,
+    }
+    return render(request, "error.html", context, status_code=status)
 
 
 async def perkville_error(request: Request, exc: Exception) -> Response:
