@@ -27,7 +27,7 @@ def test_home_shows_level_and_progress_to_the_next(sign_in: SignIn, client: Test
 
 
 def test_member_who_has_not_joined_is_told_so(sign_in: SignIn, client: TestClient) -> None:
-    sign_in.finish(sign_in.at_perkville(sign_in.start(), email="jordan@example.com"))
+    sign_in.finish(sign_in.at_perkville(sign_in.start(), email="pending@example.com"))
     text = visible_text(client.get("/").text)
     assert "Hi, Jordan" in text
     assert "120 points" in text

@@ -28,6 +28,7 @@ ADMIN_CLIENT_ID = "member-app-admin"
 ADMIN_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a published sandbox credential
 MEMBER_EMAIL = "member@example.com"
 MEMBER_PASSWORD = "perkville-demo"  # noqa: S105 - a published sandbox credential
+PENDING_EMAIL = "pending@example.com"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "perkville-admin"  # noqa: S105 - a published sandbox credential
 
@@ -109,7 +110,7 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
             _dt("2025-06-01T12:00:00+00:00"),
         ),
         1003: User(
-            1003, "Jordan", "Lee", "jordan@example.com", MEMBER_PASSWORD, "", None,
+            1003, "Jordan", "Lee", PENDING_EMAIL, MEMBER_PASSWORD, "", None,
             _dt("2026-02-14T18:30:00+00:00"),
         ),
         1004: User(
