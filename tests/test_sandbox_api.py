@@ -168,7 +168,7 @@ def test_admin_sees_the_customers_of_their_business_only(
 
 
 def test_users_filter_by_email_and_last_mod_dt(sandbox_client: TestClient, admin: Headers) -> None:
-    body = get_list(sandbox_client, "/v2/users/?emails__email=Jordan@Example.com", admin)
+    body = get_list(sandbox_client, "/v2/users/?emails__email=Pending@Example.com", admin)
     assert ids(body, "user_id") == [1003]
     body = get_list(sandbox_client, "/v2/users/?last_mod_dt__gte=2026-02-01T00:00:00Z", admin)
     assert ids(body, "user_id") == [1003]
