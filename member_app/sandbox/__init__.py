@@ -107,6 +107,8 @@ def create_sandbox(
         routes=[
             *oauth.routes,
             *api.routes,
+            # --- rewards.routes ---
+            # --- community.routes ---
             Route("/media/businesses/{business_id:int}/logo.svg", business_logo),
             Route("/media/levels/{level_id:int}/badge.svg", level_badge),
         ],

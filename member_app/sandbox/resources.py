@@ -48,6 +48,8 @@ class Context:
 
 
 Serializer = Callable[[Any, Context], dict[str, Any]]
+CreateHandler = Callable[[Request, "Context"], Awaitable[Response]]
+UpdateHandler = Callable[[Request, "Context", Any], Awaitable[Response]]
 Getter = Callable[[Any, Store], Any]
 
 
@@ -96,6 +98,10 @@ class Resource:
     check_filters: Callable[[Sequence[Filter]], None] | None = None
     # /v2/users/me/: the key "me" means the token's own user.
     me_alias: bool = False
+    # Writes, where the reference allows them. Each handler checks its own scopes (they differ
+    # from the read scopes) and answers with the reference's status (201 created, 202 updated).
+    create: CreateHandler | None = None  # POST /v2/{name}/
+    update: UpdateHandler | None = None  # PATCH /v2/{name}/{id}/ (row already visibility-checked)
 
 
 def authenticate(request: Request, store: Store) -> AccessToken:
@@ -243,6 +249,8 @@ def _list_endpoint(resource: Resource) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         store: Store = request.app.state.store
         token = authenticate(request, store)
+        if request.method == "POST" and resource.create is not None:
+            return await resource.create(request, _context(request, token))
         if request.method not in READ_METHODS:
             raise not_implemented(request)
         resource.scopes.check(token)
@@ -262,9 +270,11 @@ def _detail_endpoint(resource: Resource) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         store: Store = request.app.state.store
         token = authenticate(request, store)
-        if request.method not in READ_METHODS:
+        writing = request.method == "PATCH" and resource.update is not None
+        if request.method not in READ_METHODS and not writing:
             raise not_implemented(request)
-        resource.scopes.check(token)
+        if not writing:
+            resource.scopes.check(token)
         raw_key = request.path_params["key"]
         if resource.me_alias and raw_key == "me":
             key = token.user_id
@@ -278,9 +288,23 @@ def _detail_endpoint(resource: Resource) -> Endpoint:
         # missing (404) rather than forbidden: ids of other members are not confirmed to exist.
         if row is None or not resource.visible(row, token, store):
             raise not_found(resource.label)
+        if writing:
+            assert resource.update is not None
+            return await resource.update(request, _context(request, token), row)
         return JSONResponse(resource.serialize(row, _context(request, token)))
 
     return endpoint
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The JSON object a write sends ("Include only valid JSON in your HTTP body")."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise invalid_request("invalid_json", "The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise invalid_request("invalid_json", "The body must be a JSON object.")
+    return body
 
 
 def resource_routes(resources: Sequence[Resource]) -> list[Route]:

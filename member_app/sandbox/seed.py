@@ -168,4 +168,6 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
             secret=ADMIN_CLIENT_SECRET,
         ),
     }
+    # --- seed_rewards(store) (rewards.py) ---
+    # --- seed_community(store) (community.py) ---
     return store

@@ -171,6 +171,13 @@ class AuthorizationCode:
     used: bool = False
 
 
+# --- rewards records (rewards.py): perks, transactions, vouchers ---------------------------------
+# (add dataclasses here)
+
+# --- community records (community.py): challenges, referrals, promotions, agreements ------------
+# (add dataclasses here)
+
+
 @dataclass
 class Store:
     """Every record the sandbox knows, plus the OAuth state it hands out."""
@@ -187,6 +194,8 @@ class Store:
     # (user_id, client_id) -> scopes the user has already agreed to, so a repeat sign-in
     # (a second tab, a restarted flow) does not ask again.
     consents: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict)
+    # --- rewards tables (rewards.py) ---
+    # --- community tables (community.py) ---
     clock: Clock = utcnow
 
     def now(self) -> datetime:
