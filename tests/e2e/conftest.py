@@ -1,0 +1,106 @@
+"""Real servers and a real browser: the sandbox and the app under uvicorn on loopback, driven by
+headless Chromium through Playwright's sync API.
+
+* `servers` (module): both sockets are bound first (port 0), so each app can be told the other's
+  address; then each app runs in its own `ServerThread`.
+* `browser` (module): one headless Chromium per test module.
+* `page` (function): a fresh browser context (no cookies) with a phone-size viewport, and a
+  freshly seeded sandbox store, so no test sees another's consent, codes or tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from starlette.applications import Starlette
+
+from member_app.app import create_app
+from member_app.sandbox import create_sandbox, demo_store
+from member_app.serving import ServerThread, bind, url_of
+from member_app.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DEMO_CLIENT_ID = "member-app-demo"
+DEMO_BUSINESS_ID = 4
+
+
+@dataclass(frozen=True)
+class Servers:
+    """The two running servers, and the objects behind them (for checks the browser can't do)."""
+
+    app_url: str
+    sandbox_url: str
+    settings: Settings
+    sandbox: Starlette
+
+    def reseed_sandbox(self) -> None:
+        """A fresh demo gym: no consents, codes or tokens from earlier tests."""
+        self.sandbox.state.store = demo_store(redirect_uris=[self.settings.redirect_uri])
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    with contextlib.ExitStack() as stack:
+        # Bound before either app exists: the sandbox must know the app's callback, the app
+        # must know the sandbox. The close callbacks cover a failure before a ServerThread
+        # owns its socket (closing twice is harmless).
+        app_sock = bind("127.0.0.1", 0)
+        stack.callback(app_sock.close)
+        sandbox_sock = bind("127.0.0.1", 0)
+        stack.callback(sandbox_sock.close)
+        app_url, sandbox_url = url_of(app_sock), url_of(sandbox_sock)
+        settings = Settings(
+            secret_key=secrets.token_urlsafe(36),  # 48 characters
+            client_id=DEMO_CLIENT_ID,
+            business_id=DEMO_BUSINESS_ID,
+            public_url=app_url,
+            api_url=sandbox_url,
+            signin_url=sandbox_url,
+        )
+        sandbox = create_sandbox(redirect_uris=[settings.redirect_uri])
+        stack.enter_context(ServerThread(sandbox, sandbox_sock))
+        stack.enter_context(ServerThread(create_app(settings), app_sock))
+        yield Servers(app_url, sandbox_url, settings, sandbox)
+
+
+@pytest.fixture(scope="module")
+def browser(servers: Servers) -> Iterator[Browser]:
+    # Depends on `servers` only for teardown order: the browser (and its keep-alive
+    # connections) goes away before the servers are asked to shut down.
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, servers: Servers) -> Iterator[BrowserContext]:
+    servers.reseed_sandbox()
+    ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    ctx.set_default_timeout(5_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
