@@ -13,11 +13,11 @@ import uvicorn
 from .app import create_app
 from .sandbox import create_sandbox
 from .sandbox.seed import (
-    DEFAULT_REDIRECT_URIS,
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    DEFAULT_REDIRECT_URIS,
     DEMO_BUSINESS_ID,
     DEMO_CLIENT_ID,
     MEMBER_EMAIL,
