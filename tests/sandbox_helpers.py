@@ -180,9 +180,18 @@ def exchange_code(
     return client.post(TOKEN_PATH, data=data)
 
 
-def member_token(client: TestClient, *, scope: str | None = None) -> str:
-    """A bearer token for the demo member (Maya), bought through the real PKCE flow."""
-    authorized = authorize(client, scope=scope)
+def member_token(
+    client: TestClient,
+    *,
+    scope: str | None = None,
+    email: str = MEMBER_EMAIL,
+    password: str = MEMBER_PASSWORD,
+) -> str:
+    """A bearer token for the demo member (Maya), bought through the real PKCE flow.
+
+    `email`/`password` sign in someone else (e.g. the pending member); the client must not be
+    signed in to the sandbox as another user already (clear its cookies first)."""
+    authorized = authorize(client, scope=scope, email=email, password=password)
     response = exchange_code(client, authorized.code, authorized.verifier)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])

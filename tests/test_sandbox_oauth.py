@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx2
@@ -13,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app.sandbox.store import USER_SCOPES, Client
+from tests.conftest import FakeClock
 from tests.sandbox_helpers import (
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
@@ -363,20 +363,20 @@ def test_replayed_code_is_refused_and_revokes_the_token_it_bought(
     assert_api_error(revoked, 401, "oauth_error")
 
 
-def test_expired_code_is_refused(sandbox: Starlette, sandbox_client: TestClient) -> None:
+def test_expired_code_is_refused(
+    sandbox: Starlette, sandbox_client: TestClient, clock: FakeClock
+) -> None:
     authorized = authorize(sandbox_client)
-    later = datetime.now(UTC) + timedelta(minutes=5, seconds=1)
-    sandbox.state.store.clock = lambda: later
+    clock.advance(5 * 60 + 1)
     response = exchange_code(sandbox_client, authorized.code, authorized.verifier)
     _token_error(response, 400, "invalid_grant")
 
 
 def test_code_just_inside_five_minutes_is_accepted(
-    sandbox: Starlette, sandbox_client: TestClient
+    sandbox: Starlette, sandbox_client: TestClient, clock: FakeClock
 ) -> None:
     authorized = authorize(sandbox_client)
-    later = datetime.now(UTC) + timedelta(minutes=4, seconds=50)
-    sandbox.state.store.clock = lambda: later
+    clock.advance(4 * 60 + 50)
     response = exchange_code(sandbox_client, authorized.code, authorized.verifier)
     assert response.status_code == 200
 

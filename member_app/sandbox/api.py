@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .community import update_connection
 from .errors import invalid_request
 from .resources import (
     READ_METHODS,
@@ -235,6 +236,7 @@ CONNECTIONS = Resource(
     },
     visible=connection_visible,
     check_filters=connection_filters,
+    update=update_connection,  # joining: community.py
 )
 
 RESOURCES = [USERS, BUSINESSES, LOCATIONS, LEVELS, CONNECTIONS]

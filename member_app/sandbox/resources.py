@@ -102,6 +102,10 @@ class Resource:
     # from the read scopes) and answers with the reference's status (201 created, 202 updated).
     create: CreateHandler | None = None  # POST /v2/{name}/
     update: UpdateHandler | None = None  # PATCH /v2/{name}/{id}/ (row already visibility-checked)
+    # List order (default: primary key ascending), e.g. transactions newest first.
+    order: Callable[[list[Any], Store], list[Any]] | None = None
+    # Required filters that depend on the token (transactions: an admin must name a user).
+    check_token_filters: Callable[[Sequence[Filter], AccessToken], None] | None = None
 
 
 def authenticate(request: Request, store: Store) -> AccessToken:
@@ -164,6 +168,8 @@ def parse_filters(resource: Resource, request: Request, token: AccessToken) -> l
         filters.append(Filter(name, op, values))
     if resource.check_filters is not None:
         resource.check_filters(filters)
+    if resource.check_token_filters is not None:
+        resource.check_token_filters(filters, token)
     return filters
 
 
@@ -261,6 +267,8 @@ def _list_endpoint(resource: Resource) -> Endpoint:
             if resource.visible(row, token, store)
             and all(matches(resource.fields[f.field].get(row, store), f) for f in filters)
         ]
+        if resource.order is not None:
+            rows = resource.order(rows, store)
         return list_response(resource, request, _context(request, token), rows)
 
     return endpoint

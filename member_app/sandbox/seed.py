@@ -6,8 +6,9 @@ so that scope and visibility rules have someone else's data to hide.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 from .store import (
     ADMIN_SCOPES,
@@ -36,6 +37,17 @@ DEFAULT_REDIRECT_URIS = (
     "http://127.0.0.1:8000/auth/callback",
     "http://localhost:8000/auth/callback",
 )
+
+
+# The seed's "today": vouchers expire, challenges start and bonuses run relative to it.
+DEMO_NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+
+
+def demo_clock(start: datetime = DEMO_NOW) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs at real speed, so the demo looks the same
+    whatever day it is started (and codes still expire, sessions still time out)."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
 def _dt(text: str) -> datetime:
@@ -169,5 +181,11 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
         ),
     }
     # --- seed_rewards(store) (rewards.py) ---
+    from .rewards import seed_rewards  # kept at this anchor
+
+    seed_rewards(store)
     # --- seed_community(store) (community.py) ---
+    from .community_seed import seed_community  # kept at this anchor
+
+    seed_community(store)
     return store
