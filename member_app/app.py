@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import auth, home
+from . import auth, earn, history, home, more, rewards, vouchers
 from .brand import brand_css
 from .errors import exception_handlers
 from .paths import STATIC_DIR
@@ -51,6 +51,11 @@ def create_app(
         routes=[
             *home.routes,
             *auth.routes,
+            *earn.routes,
+            *rewards.routes,
+            *vouchers.routes,
+            *history.routes,
+            *more.routes,
             Route("/brand.css", brand_css, name="brand_css"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import sys
 from collections.abc import Sequence
 
 import uvicorn
 
 from .app import create_app
+from .demo import build_demo
 from .sandbox import create_sandbox
 from .sandbox.seed import (
     ADMIN_CLIENT_ID,
@@ -18,8 +18,6 @@ from .sandbox.seed import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     DEFAULT_REDIRECT_URIS,
-    DEMO_BUSINESS_ID,
-    DEMO_CLIENT_ID,
     MEMBER_EMAIL,
     MEMBER_PASSWORD,
 )
@@ -88,21 +86,10 @@ def demo(host: str, port: int, sandbox_port: int) -> int:
         print(f"member-app demo: cannot listen on {host}: {exc.strerror}", file=sys.stderr)
         print("Choose other ports with --port and --sandbox-port.", file=sys.stderr)
         return 2
-    app_url, sandbox_url = url_of(app_sock), url_of(sandbox_sock)
-    settings = Settings(
-        # A fresh secret per run: demo sessions do not need to survive a restart.
-        secret_key=secrets.token_urlsafe(48),
-        client_id=DEMO_CLIENT_ID,
-        business_id=DEMO_BUSINESS_ID,
-        public_url=app_url,
-        api_url=sandbox_url,
-        signin_url=sandbox_url,
-        program_name="Summit Rewards",
-    )
-    sandbox = create_sandbox(redirect_uris=[settings.redirect_uri])
-    with ServerThread(sandbox, sandbox_sock):
-        print(_demo_banner(app_url, sandbox_url), flush=True)
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="info"))
+    demo = build_demo(url_of(app_sock), url_of(sandbox_sock))
+    with ServerThread(demo.sandbox, sandbox_sock):
+        print(_demo_banner(demo.settings.public_url, demo.settings.api_url), flush=True)
+        server = uvicorn.Server(uvicorn.Config(demo.app, log_level="info"))
         server.run(sockets=[app_sock])
     return 0
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from .pages import FormExpired, SignInRequired
 from .perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
 from .templating import render
 
@@ -33,9 +35,7 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
         # The token was revoked or replaced: sign in again, then come back here.
         log.info("upstream rejected the member's token; asking them to sign in again")
         request.session.clear()
-        return RedirectResponse(
-            f"{request.url_for('signin').path}?next={request.url.path}", status_code=303
-        )
+        return await sign_in_required(request, SignInRequired(request.url.path))
     if isinstance(exc, PerkvilleUnavailable):
         log.warning("perkville unavailable: %s", exc.message)
         return _error_page(
@@ -72,7 +72,25 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    target = f"{request.url_for('signin').path}?{urlencode({'next': exc.return_to})}"
+    return RedirectResponse(target, status_code=303)
+
+
+async def form_expired(request: Request, exc: Exception) -> Response:
+    return _error_page(
+        request,
+        "Please try that again",
+        "This page was open too long or in another window. Nothing was changed.",
+        403,
+        retry=False,
+    )
+
+
 exception_handlers = {
+    SignInRequired: sign_in_required,
+    FormExpired: form_expired,
     PerkvilleError: perkville_error,
     HTTPException: http_error,
     500: server_error,

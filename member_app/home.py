@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .pages import today
 from .perkville import Business, Connection, Level
 from .session import current_member
 from .settings import Settings
 from .templating import render
+from .vouchers import VoucherView, view_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,11 @@ class HomePage:
     business: Business
     connection: Connection | None
     progress: LevelProgress | None
+    unused: list[VoucherView]
+
+    @property
+    def expiring(self) -> list[VoucherView]:
+        return [v for v in self.unused if v.expiring_soon]
 
 
 async def home(request: Request) -> Response:
@@ -69,20 +76,24 @@ async def home(request: Request) -> Response:
         )
     settings: Settings = request.app.state.settings
     perkville = request.app.state.perkville
-    business, connection, levels = await asyncio.gather(
+    business, connection, levels, vouchers, locations = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
         perkville.connection(
             member.token, business_id=settings.business_id, user_id=member.user_id
         ),
         perkville.levels(member.token, settings.business_id),
+        perkville.vouchers(member.token, settings.business_id),
+        perkville.locations(member.token, settings.business_id),
     )
+    on = today(request)
     page = HomePage(
         first_name=member.first_name,
         business=business,
         connection=connection,
         progress=LevelProgress.compute(levels, connection) if connection else None,
+        unused=[view_of(v, locations, on) for v in vouchers if v.status == "UNUSED"],
     )
-    return render(request, "home/index.html", {"page": page}, business=business)
+    return render(request, "home/index.html", {"page": page, "tab": "home"}, business=business)
 
 
 routes = [Route("/", home, name="home")]

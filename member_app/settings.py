@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
 MIN_SECRET_LENGTH = 32
@@ -42,6 +43,9 @@ class Settings:
     program_name: str = "Rewards"
     secure_cookies: bool | None = None  # None: decided by the scheme of public_url
     log_level: str = "INFO"
+    # Dates shown to members (history, expiry) are in the business's time zone; the API
+    # reference's Location has no time-zone field, so it is configuration.
+    timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -127,6 +131,7 @@ class Settings:
             "program_name": env.get("MEMBER_APP_PROGRAM_NAME", "Rewards").strip() or "Rewards",
             "secure_cookies": secure,
             "log_level": env.get("MEMBER_APP_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            "timezone": env.get("MEMBER_APP_TIMEZONE", "UTC").strip() or "UTC",
         }
         if problems:
             raise SettingsError(problems)
@@ -164,6 +169,10 @@ def _problems(s: Settings) -> list[str]:
         )
     if s.upstream_timeout_seconds <= 0:
         problems.append("PERKVILLE_TIMEOUT_SECONDS must be positive")
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"MEMBER_APP_TIMEZONE must be an IANA time zone name, got {s.timezone!r}")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     return problems

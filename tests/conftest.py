@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from member_app.sandbox import create_sandbox
 from member_app.sandbox.seed import (
     DEMO_BUSINESS_ID,
     DEMO_CLIENT_ID,
+    DEMO_NOW,
     MEMBER_EMAIL,
     MEMBER_PASSWORD,
 )
@@ -27,9 +29,12 @@ APP_URL = "http://testserver"
 
 
 @pytest.fixture
-def sandbox() -> Starlette:
-    """A freshly seeded sandbox; the demo client may redirect to the in-process app."""
-    return create_sandbox(redirect_uris=[f"{APP_URL}/auth/callback"])
+def sandbox(clock: FakeClock) -> Starlette:
+    """A freshly seeded sandbox; the demo client may redirect to the in-process app. Its
+    clock is the test's clock, so app and sandbox agree on what day it is."""
+    app = create_sandbox(redirect_uris=[f"{APP_URL}/auth/callback"])
+    app.state.store.clock = lambda: datetime.fromtimestamp(clock.now, UTC)
+    return app
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def sandbox_client(sandbox: Starlette) -> Iterator[TestClient]:
 class FakeClock:
     """Wall-clock seconds that a test moves forward by hand (session timeouts)."""
 
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
+    def __init__(self, start: float = DEMO_NOW.timestamp()) -> None:
         self.now = start
 
     def __call__(self) -> float:

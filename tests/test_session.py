@@ -68,4 +68,4 @@ def test_revoked_token_sends_the_member_to_sign_in_and_back(
     sandbox.state.store.tokens.clear()  # Perkville revokes the app's token
     response = client.get("/")
     assert response.status_code == 303
-    assert response.headers["location"] == "/signin?next=/"
+    assert response.headers["location"] == "/signin?next=%2F"

@@ -21,6 +21,7 @@ from .errors import (
     PerkvilleUnavailable,
 )
 from .models import Business, Connection, Level, User
+from .program import EarningRule, Location, Page, Reward, Transaction, Voucher
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,104 @@ class PerkvilleClient:
         objects = data.get("objects", [])
         return Connection.from_api(objects[0]) if objects else None
 
+    async def locations(self, token: str, business_id: int) -> list[Location]:
+        data = await self._get_public(
+            token, "/v2/locations/", {"business": business_id, "limit": 100}
+        )
+        return [Location.from_api(obj) for obj in data.get("objects", [])]
+
+    async def earning(self, token: str, business_id: int, loc_id: int | None) -> list[EarningRule]:
+        """Earning rules as this member sees them, in Perkville's display order."""
+        data = await self._get(token, "/v2/earning/", self._view(business_id, loc_id))
+        return [EarningRule.from_api(obj) for obj in data.get("objects", [])]
+
+    async def redeeming(self, token: str, business_id: int, loc_id: int | None) -> list[Reward]:
+        """Rewards as this member sees them, in Perkville's display order."""
+        data = await self._get(token, "/v2/redeeming/", self._view(business_id, loc_id))
+        return [Reward.from_api(obj) for obj in data.get("objects", [])]
+
+    async def redeem(
+        self,
+        token: str,
+        *,
+        business_id: int,
+        location_id: int,
+        perk_id: int,
+        trans_source_id: str,
+    ) -> Transaction:
+        """Spend the member's points on a reward (USER_REDEEM). The `trans_source_id` makes a
+        repeat of the same request a duplicate instead of a second redemption."""
+        body = {
+            "business": f"/v2/businesses/{business_id}/",
+            "location": f"/v2/locations/{location_id}/",
+            "perk": f"/v2/perks/{perk_id}/",
+            "quantity": 1,
+            "trans_source_id": trans_source_id,
+        }
+        return Transaction.from_api(await self._send(token, "POST", "/v2/transactions/", body))
+
+    async def transaction_by_source(
+        self, token: str, business_id: int, trans_source_id: str
+    ) -> Transaction | None:
+        data = await self._get(
+            token,
+            "/v2/transactions/",
+            {"business": business_id, "user": "me", "trans_source_id": trans_source_id},
+        )
+        objects = data.get("objects", [])
+        return Transaction.from_api(objects[0]) if objects else None
+
+    async def transactions(
+        self,
+        token: str,
+        business_id: int,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+        classification: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Page:
+        """A page of the member's point history."""
+        params: dict[str, Any] = {
+            "business": business_id,
+            "user": "me",
+            "limit": limit,
+            "offset": offset,
+        }
+        if classification:
+            params["perk__classification"] = classification
+        if since:
+            params["transaction_dt__gte"] = since
+        if until:
+            params["transaction_dt__lte"] = until
+        data = await self._get(token, "/v2/transactions/", params)
+        meta = data.get("meta") or {}
+        items = tuple(Transaction.from_api(obj) for obj in data.get("objects", []))
+        return Page(int(meta.get("total_count", len(items))), offset, limit, items)
+
+    async def vouchers(self, token: str, business_id: int) -> list[Voucher]:
+        """The member's vouchers, in Perkville's display order."""
+        data = await self._get(token, "/v2/user-vouchers/", {"business": business_id, "limit": 100})
+        return [Voucher.from_api(obj) for obj in data.get("objects", [])]
+
+    async def voucher(self, token: str, voucher_id: int) -> Voucher:
+        return Voucher.from_api(await self._get(token, f"/v2/user-vouchers/{voucher_id}/"))
+
+    async def mark_voucher_used(self, token: str, voucher_id: int) -> Voucher:
+        data = await self._send(
+            token, "PATCH", f"/v2/user-vouchers/{voucher_id}/", {"status": "USED"}
+        )
+        return Voucher.from_api(data)
+
     # --- plumbing -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _view(business_id: int, loc_id: int | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"business": business_id, "view_as_user": "true", "limit": 100}
+        if loc_id is not None:
+            params["loc_id"] = loc_id
+        return params
 
     @staticmethod
     def _key(path: str, params: dict[str, Any] | None) -> str:
@@ -100,9 +198,29 @@ class PerkvilleClient:
     async def _get(
         self, token: str, path: str, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        return await self._request(token, "GET", path, params=params)
+
+    async def _send(
+        self, token: str, method: str, path: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self._request(token, method, path, json=body)
+
+    async def _request(
+        self,
+        token: str,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         try:
-            response = await self._http.get(
-                path, params=params, headers={"Authorization": f"Bearer {token}"}
+            response = await self._http.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                headers={"Authorization": f"Bearer {token}"},
             )
         except httpx2.TimeoutException as exc:
             raise PerkvilleUnavailable(f"Perkville did not answer in time ({path})") from exc

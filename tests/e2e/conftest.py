@@ -2,7 +2,8 @@
 headless Chromium through Playwright's sync API.
 
 * `servers` (module): both sockets are bound first (port 0), so each app can be told the other's
-  address; then each app runs in its own `ServerThread`.
+  address; then the demo wiring (`member_app.demo`, the same as `member-app demo`) runs each app
+  in its own `ServerThread`.
 * `browser` (module): one headless Chromium per test module.
 * `page` (function): a fresh browser context (no cookies) with a phone-size viewport, and a
   freshly seeded sandbox store, so no test sees another's consent, codes or tokens.
@@ -11,7 +12,6 @@ headless Chromium through Playwright's sync API.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,8 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from starlette.applications import Starlette
 
-from member_app.app import create_app
-from member_app.sandbox import create_sandbox, demo_store
+from member_app.demo import Demo, build_demo
 from member_app.serving import ServerThread, bind, url_of
 from member_app.settings import Settings
 
@@ -33,8 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
-DEMO_CLIENT_ID = "member-app-demo"
-DEMO_BUSINESS_ID = 4
 
 
 @dataclass(frozen=True)
@@ -45,10 +42,11 @@ class Servers:
     sandbox_url: str
     settings: Settings
     sandbox: Starlette
+    demo: Demo
 
     def reseed_sandbox(self) -> None:
         """A fresh demo gym: no consents, codes or tokens from earlier tests."""
-        self.sandbox.state.store = demo_store(redirect_uris=[self.settings.redirect_uri])
+        self.demo.reseed()
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +59,11 @@ def servers() -> Iterator[Servers]:
         stack.callback(app_sock.close)
         sandbox_sock = bind("127.0.0.1", 0)
         stack.callback(sandbox_sock.close)
-        app_url, sandbox_url = url_of(app_sock), url_of(sandbox_sock)
-        settings = Settings(
-            secret_key=secrets.token_urlsafe(36),  # 48 characters
-            client_id=DEMO_CLIENT_ID,
-            business_id=DEMO_BUSINESS_ID,
-            public_url=app_url,
-            api_url=sandbox_url,
-            signin_url=sandbox_url,
-        )
-        sandbox = create_sandbox(redirect_uris=[settings.redirect_uri])
-        stack.enter_context(ServerThread(sandbox, sandbox_sock))
-        stack.enter_context(ServerThread(create_app(settings), app_sock))
-        yield Servers(app_url, sandbox_url, settings, sandbox)
+        demo = build_demo(url_of(app_sock), url_of(sandbox_sock))
+        stack.enter_context(ServerThread(demo.sandbox, sandbox_sock))
+        stack.enter_context(ServerThread(demo.app, app_sock))
+        settings = demo.settings
+        yield Servers(settings.public_url, settings.api_url, settings, demo.sandbox, demo)
 
 
 @pytest.fixture(scope="module")

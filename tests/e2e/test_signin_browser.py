@@ -19,7 +19,9 @@ import httpx2
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from .conftest import DEMO_CLIENT_ID, Servers
+from member_app.sandbox.seed import DEMO_CLIENT_ID
+
+from .conftest import Servers
 
 pytestmark = pytest.mark.browser
 

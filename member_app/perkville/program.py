@@ -1,0 +1,287 @@
+"""Typed views of the rewards-program resources: earning and redeeming rules, vouchers,
+transactions and locations (API reference: Earning Rules, Redeeming Rules, User Voucher,
+Transaction, Location)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .models import id_from_uri
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: object, default: int = 0) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        return default
+
+
+def _date(value: object) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _datetime(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _multiplier(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    location_id: int
+    name: str
+    city: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Location:
+        return cls(_int(data.get("location_id")), _text(data, "name"), _text(data, "city"))
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBonus:
+    multiplier: float
+    periods: tuple[tuple[str, tuple[str, ...]], ...]  # (weekday, ("3 pm to 4 pm", ...))
+
+
+@dataclass(frozen=True, slots=True)
+class DateRangeBonus:
+    multiplier: float
+    from_date: date | None
+    to_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyBonus:
+    required: int
+    frequency: str  # WEEKLY, MONTHLY or FROM_DATE
+    bonus_points: int
+    earned_count: int
+    start_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class EarningRule:
+    perk_id: int
+    title: str
+    description: str
+    points: int
+    type: str
+    category: str | None
+    category_order: int | None
+    time_bonuses: tuple[TimeBonus, ...]
+    date_range_bonuses: tuple[DateRangeBonus, ...]
+    frequency_bonuses: tuple[FrequencyBonus, ...]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> EarningRule:
+        category = data.get("category") if isinstance(data.get("category"), dict) else None
+        return cls(
+            perk_id=_int(data.get("perk_id")),
+            # display_name is what members see (it differs for REFERRAL and REGISTRATION).
+            title=_text(data, "display_name") or _text(data, "title"),
+            description=_text(data, "description"),
+            points=_int(data.get("points")),
+            type=_text(data, "type") or "STANDARD",
+            category=str(category.get("category_name") or "") or None if category else None,
+            category_order=_int(category.get("display_order"), 0) if category else None,
+            time_bonuses=tuple(
+                TimeBonus(
+                    _multiplier(b.get("multiplier")),
+                    tuple(
+                        (str(day), tuple(str(p) for p in periods))
+                        for day, periods in (b.get("time_periods") or {}).items()
+                        if isinstance(periods, list)
+                    ),
+                )
+                for b in data.get("time_bonuses") or []
+                if isinstance(b, dict)
+            ),
+            date_range_bonuses=tuple(
+                DateRangeBonus(
+                    _multiplier(b.get("multiplier")),
+                    _date(b.get("from_date")),
+                    _date(b.get("to_date")),
+                )
+                for b in data.get("date_range_bonuses") or []
+                if isinstance(b, dict)
+            ),
+            frequency_bonuses=tuple(
+                FrequencyBonus(
+                    _int(b.get("required_to_earn")),
+                    _text(b, "frequency"),
+                    _int(b.get("bonus_points")),
+                    _int(b.get("earned_count")),
+                    _date(b.get("start_date")),
+                )
+                for b in data.get("frequency_bonuses") or []
+                if isinstance(b, dict)
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    perk_id: int
+    title: str
+    description: str
+    points: int
+    type: str
+    picture_url: str | None
+    fine_print: str
+    instructions: str
+    must_redeem_at_home_location: bool
+    required_level_id: int | None
+    has_met_limit: bool
+    redemptions_remaining: int | None
+    next_redemption: date | None
+    limit_interval: str
+    start_date: date | None
+    end_date: date | None
+    external_reward_url: str | None
+    can_redeem: bool | None  # newer field; None when Perkville does not send it
+    loc_id: int | None
+
+    @property
+    def is_external(self) -> bool:
+        return self.type == "EXTERNAL_REWARD"
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Reward:
+        limits = data.get("user_redemption_limit_info")
+        limits = limits if isinstance(limits, dict) else {}
+        can_redeem = data.get("can_redeem")
+        remaining = limits.get("redemptions_remaining")
+        return cls(
+            perk_id=_int(data.get("perk_id")),
+            title=_text(data, "title"),
+            description=_text(data, "description"),
+            points=_int(data.get("points")),
+            type=_text(data, "type") or "STANDARD",
+            picture_url=data.get("picture_card") or None,
+            fine_print=_text(data, "fine_print"),
+            instructions=_text(data, "redemption_instructions"),
+            must_redeem_at_home_location=bool(data.get("must_redeem_at_home_location")),
+            required_level_id=id_from_uri(data.get("required_level")),
+            has_met_limit=bool(limits.get("has_met_limit")),
+            redemptions_remaining=_int(remaining) if remaining is not None else None,
+            next_redemption=_date(limits.get("next_redemption_opportunity")),
+            limit_interval=_text(data, "redemption_limit_interval") or "NO_REDEMPTION_LIMIT",
+            # The reference's field list says start_date/end_date, its example from/to_date.
+            start_date=_date(data.get("start_date") or data.get("from_date")),
+            end_date=_date(data.get("end_date") or data.get("to_date")),
+            external_reward_url=data.get("external_reward_url") or None,
+            can_redeem=can_redeem if isinstance(can_redeem, bool) else None,
+            loc_id=_int(data.get("loc_id"), 0) or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Voucher:
+    voucher_id: str
+    title: str
+    details: str
+    status: str
+    created: datetime | None
+    expiration_date: date | None
+    point_cost: int
+    location_id: int | None
+    perk_id: int | None
+    external_coupon_code: str | None
+    reward_url: str | None
+    perk_description: str
+    perk_fine_print: str
+    promotion_fine_print: str
+
+    @property
+    def code(self) -> str:
+        """What the member shows: the business's coupon code when there is one
+        (reference, User Voucher: display it instead of the voucher code)."""
+        return self.external_coupon_code or self.voucher_id
+
+    @property
+    def can_mark_used(self) -> bool:
+        return self.status == "UNUSED"
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Voucher:
+        return cls(
+            voucher_id=str(data.get("voucher_id", "")),
+            title=_text(data, "title"),
+            details=_text(data, "details"),
+            status=_text(data, "status") or "UNKNOWN",
+            created=_datetime(data.get("created_datetime")),
+            expiration_date=_date(data.get("expiration_date")),
+            point_cost=_int(data.get("point_cost")),
+            location_id=id_from_uri(data.get("location")),
+            perk_id=id_from_uri(data.get("perk")),
+            external_coupon_code=data.get("external_coupon_code") or None,
+            reward_url=data.get("reward_url") or data.get("network_reward_url") or None,
+            perk_description=_text(data, "perk_description"),
+            perk_fine_print=_text(data, "perk_fine_print"),
+            promotion_fine_print=_text(data, "promotion_fine_print"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    transaction_id: int
+    title: str
+    points: int
+    quantity: int
+    classification: str
+    status: str
+    when: datetime | None
+    location_id: int | None
+    voucher_id: int | None
+    trans_source_id: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Transaction:
+        return cls(
+            transaction_id=_int(data.get("transaction_id")),
+            title=_text(data, "title"),
+            points=_int(data.get("points")),
+            quantity=_int(data.get("quantity"), 1),
+            classification=_text(data, "classification"),
+            status=_text(data, "transaction_status") or "ACTIVE",
+            when=_datetime(data.get("transaction_dt")),
+            location_id=id_from_uri(data.get("location")),
+            voucher_id=id_from_uri(data.get("voucher")),
+            trans_source_id=_text(data, "trans_source_id"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list: the items, and whether there are more."""
+
+    total: int
+    offset: int
+    limit: int
+    items: tuple[Any, ...]
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
