@@ -1,0 +1,96 @@
+"""A signed-in member in Chromium: redeem once (whatever the clicking), use the voucher, and
+page through history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from .conftest import PHONE, Servers
+from .test_signin_browser import sign_in_and_allow
+
+pytestmark = pytest.mark.browser
+
+MAYA_CONNECTION = 3001
+SMOOTHIE = 201  # 150 points in the seed
+
+
+def balance(servers: Servers) -> int:
+    return int(servers.sandbox.state.store.connections[MAYA_CONNECTION].point_balance)
+
+
+def smoothie_vouchers(servers: Servers) -> int:
+    store = servers.sandbox.state.store
+    return sum(
+        1 for t in store.transactions.values() if t.perk_id == SMOOTHIE and t.user_id == 1001
+    )
+
+
+@pytest.fixture(params=["with JavaScript", "without JavaScript"])
+def member_page(
+    request: pytest.FixtureRequest, browser: Browser, servers: Servers
+) -> Iterator[Page]:
+    """A signed-in member's page; the app must work the same with scripts off."""
+    servers.reseed_sandbox()
+    context: BrowserContext = browser.new_context(
+        viewport=PHONE, java_script_enabled=request.param == "with JavaScript"
+    )
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    sign_in_and_allow(page, servers)
+    yield page
+    context.close()
+
+
+def test_double_click_back_and_refresh_spend_once(member_page: Page, servers: Servers) -> None:
+    page = member_page
+    before_balance, before_count = balance(servers), smoothie_vouchers(servers)
+    page.goto(f"{servers.app_url}/rewards")
+    page.locator(f'a[href="/rewards/{SMOOTHIE}/redeem"]').click()
+    expect(page.get_by_text("Your balance now")).to_be_visible()
+    page.get_by_role("button", name="Redeem for 150 points").dblclick()
+    expect(page).to_have_url(re.compile(r"/vouchers/\d+\?redeemed=1$"))
+    expect(page.get_by_text("Redeemed! Here is your voucher.")).to_be_visible()
+    voucher_url = page.url.split("?")[0]
+
+    page.reload()
+    page.go_back()  # the confirmation again: it knows this one is done
+    expect(page.get_by_text("You redeemed this a moment ago")).to_be_visible()
+    page.get_by_role("link", name="See your voucher").click()
+    expect(page).to_have_url(voucher_url)
+
+    assert balance(servers) == before_balance - 150
+    assert smoothie_vouchers(servers) == before_count + 1
+    page.goto(f"{servers.app_url}/")
+    expect(page.get_by_test_id("point-balance")).to_have_text(f"{before_balance - 150:,}")
+
+
+def test_mark_the_new_voucher_used(member_page: Page, servers: Servers) -> None:
+    page = member_page
+    page.goto(f"{servers.app_url}/rewards/{SMOOTHIE}/redeem")
+    page.get_by_role("button", name="Redeem for 150 points").click()
+    expect(page.get_by_text("Redeemed! Here is your voucher.")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Barcode for code"))).to_be_visible()
+    page.get_by_role("link", name="Mark as used").click()
+    expect(page.get_by_text("This can't be undone.")).to_be_visible()
+    page.get_by_role("button", name="Yes, mark it used").click()
+    expect(page.get_by_text("Marked as used.")).to_be_visible()
+    expect(page.get_by_role("link", name="Mark as used")).to_have_count(0)
+
+
+def test_page_through_history(member_page: Page, servers: Servers) -> None:
+    page = member_page
+    page.goto(f"{servers.app_url}/more")
+    page.get_by_role("link", name="Point history").click()
+    first = page.locator("li.history-line").count()
+    assert first >= 15
+    page.get_by_role("link", name="Show more").click()
+    expect(page).to_have_url(re.compile(r"/history\?offset=20$"))
+    assert page.locator("li.history-line").count() >= 15
+    page.get_by_label("Show").select_option("redeemed")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"kind=redeemed"))
+    expect(page.locator(".history-points.spent").first).to_be_visible()
