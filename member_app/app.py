@@ -56,6 +56,8 @@ def create_app(
             *vouchers.routes,
             *history.routes,
             *more.routes,
+            # --- challenges.routes ---
+            # --- referrals.routes, join.routes ---
             Route("/brand.css", brand_css, name="brand_css"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],

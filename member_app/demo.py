@@ -12,7 +12,14 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .sandbox import create_sandbox, demo_store
-from .sandbox.seed import DEMO_BUSINESS_ID, DEMO_CLIENT_ID, demo_clock
+from .sandbox.seed import (
+    ADMIN_CLIENT_ID,
+    ADMIN_EMAIL,
+    DEMO_BUSINESS_ID,
+    DEMO_CLIENT_ID,
+    demo_clock,
+)
+from .sandbox.store import ADMIN_SCOPES, Store
 from .settings import Settings
 
 
@@ -23,13 +30,26 @@ class Demo:
     app: Starlette
 
     def reseed(self) -> None:
-        """A fresh demo gym (no consents, codes or tokens), on the same calendar."""
-        clock = self.sandbox.state.store.clock
-        self.sandbox.state.store = demo_store(redirect_uris=[self.settings.redirect_uri])
-        self.sandbox.state.store.clock = clock
+        """A fresh demo gym (no consents, codes or member tokens), on the same calendar; the
+        app's staff token carries over."""
+        old = self.sandbox.state.store
+        fresh = demo_store(redirect_uris=[self.settings.redirect_uri])
+        fresh.clock = old.clock
+        if self.settings.admin_token:
+            fresh.tokens[self.settings.admin_token] = old.tokens[self.settings.admin_token]
+        self.sandbox.state.store = fresh
+
+
+def mint_admin_token(store: Store) -> str:
+    """The staff token a real deployment gets from `member-app admin-token` (the password
+    grant), minted in the sandbox directly for the demo admin."""
+    admin = store.user_by_email(ADMIN_EMAIL)
+    assert admin is not None
+    return store.issue_token(ADMIN_CLIENT_ID, admin.user_id, frozenset(ADMIN_SCOPES)).token
 
 
 def build_demo(app_url: str, sandbox_url: str, *, secret_key: str | None = None) -> Demo:
+    sandbox = create_sandbox(redirect_uris=[f"{app_url}/auth/callback"])
     settings = Settings(
         # A fresh secret per run: demo sessions do not need to survive a restart.
         secret_key=secret_key or secrets.token_urlsafe(48),
@@ -40,8 +60,8 @@ def build_demo(app_url: str, sandbox_url: str, *, secret_key: str | None = None)
         signin_url=sandbox_url,
         program_name="Summit Rewards",
         timezone="America/Los_Angeles",
+        admin_token=mint_admin_token(sandbox.state.store),
     )
-    sandbox = create_sandbox(redirect_uris=[settings.redirect_uri])
     # The seed is written around one day (DEMO_NOW); both sides start there and run on.
     clock = demo_clock()
     sandbox.state.store.clock = clock

@@ -46,6 +46,10 @@ class Settings:
     # Dates shown to members (history, expiry) are in the business's time zone; the API
     # reference's Location has no time-zone field, so it is configuration.
     timezone: str = "UTC"
+    # A staff (ADMIN) token from the password grant (`member-app admin-token`), for the few
+    # calls the reference reserves for admin scopes, such as recording a member's acceptance
+    # of the program's agreements. Optional: without it those steps are explained instead.
+    admin_token: str | None = None
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -132,6 +136,7 @@ class Settings:
             "secure_cookies": secure,
             "log_level": env.get("MEMBER_APP_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             "timezone": env.get("MEMBER_APP_TIMEZONE", "UTC").strip() or "UTC",
+            "admin_token": env.get("PERKVILLE_ADMIN_TOKEN", "").strip() or None,
         }
         if problems:
             raise SettingsError(problems)

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app import Settings, create_app
+from member_app.demo import mint_admin_token
 from member_app.sandbox import create_sandbox
 from member_app.sandbox.seed import (
     DEMO_BUSINESS_ID,
@@ -63,7 +64,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(sandbox: Starlette) -> Settings:
     return Settings(
         secret_key="test-secret-" + "s" * 40,
         client_id=DEMO_CLIENT_ID,
@@ -71,6 +72,7 @@ def settings() -> Settings:
         public_url=APP_URL,
         api_url=SANDBOX_URL,
         signin_url=SANDBOX_URL,
+        admin_token=mint_admin_token(sandbox.state.store),
     )
 
 

@@ -169,6 +169,10 @@ class PerkvilleClient:
         )
         return Voucher.from_api(data)
 
+    # --- challenges (challenges.py) ---
+
+    # --- referrals and joining (referrals.py, join.py) ---
+
     # --- plumbing -----------------------------------------------------------------------------
 
     @staticmethod
