@@ -20,7 +20,8 @@ def id_from_uri(value: object) -> int | None:
     return None
 
 
-def _text(data: dict[str, Any], key: str) -> str:
+def text_field(data: dict[str, Any], key: str) -> str:
+    """A string field, or "" when it is missing, null or not a string."""
     value = data.get(key)
     return value if isinstance(value, str) else ""
 
@@ -38,8 +39,8 @@ class User:
         primary = next((e for e in emails if e.get("primary")), emails[0] if emails else {})
         return cls(
             user_id=int(data["user_id"]),
-            first_name=_text(data, "first_name"),
-            last_name=_text(data, "last_name"),
+            first_name=text_field(data, "first_name"),
+            last_name=text_field(data, "last_name"),
             email=str(primary.get("email", "")),
         )
 
@@ -58,17 +59,17 @@ class Business:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Business:
-        name = _text(data, "name")
+        name = text_field(data, "name")
         return cls(
             business_id=int(data["business_id"]),
             name=name,
-            program_name=_text(data, "rewards_program_name") or name,
+            program_name=text_field(data, "rewards_program_name") or name,
             brand_color=data.get("brand_color") or None,
             brand_secondary_color=data.get("brand_secondary_color") or None,
             logo_url=data.get("logo_url") or None,
-            fine_print=_text(data, "fine_print"),
-            perkville_url=_text(data, "perkville_url"),
-            app_connection_message=_text(data, "app_connection_message"),
+            fine_print=text_field(data, "fine_print"),
+            perkville_url=text_field(data, "perkville_url"),
+            app_connection_message=text_field(data, "app_connection_message"),
         )
 
 
@@ -83,7 +84,7 @@ class Level:
     def from_api(cls, data: dict[str, Any]) -> Level:
         return cls(
             level_id=int(data["level_id"]),
-            name=_text(data, "name"),
+            name=text_field(data, "name"),
             point_floor=int(data.get("point_floor") or 0),
             badge_url=data.get("badge_url") or None,
         )
@@ -111,11 +112,11 @@ class Connection:
         return cls(
             connection_id=int(data["connection_id"]),
             business_id=id_from_uri(data.get("business")),
-            status=_text(data, "status") or "UNKNOWN",
+            status=text_field(data, "status") or "UNKNOWN",
             point_balance=int(data.get("point_balance") or 0),
             lifetime_earned_points=int(data.get("lifetime_earned_points") or 0),
             level_id=id_from_uri(data.get("level")),
             home_location_id=id_from_uri(data.get("home_location")),
             last_visited_location_id=id_from_uri(data.get("last_visited_location")),
-            referral_offer_url=_text(data, "referral_offer_url"),
+            referral_offer_url=text_field(data, "referral_offer_url"),
         )

@@ -9,11 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .models import id_from_uri
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
+from .models import text_field as _text
 
 
 def _int(value: object, default: int = 0) -> int:

@@ -11,7 +11,6 @@ import binascii
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..security import csrf_token, csrf_valid
 from .store import SCOPE_DESCRIPTIONS, AuthorizationCode, Client, Store, User, new_secret
 
 CODE_LIFETIME = timedelta(minutes=5)
@@ -120,23 +120,6 @@ def _signed_in_user(request: Request) -> User | None:
     return store.users.get(uid) if isinstance(uid, int) else None
 
 
-def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
-    return token
-
-
-def csrf_ok(request: Request, submitted: object) -> bool:
-    expected = request.session.get("csrf")
-    return (
-        isinstance(expected, str)
-        and isinstance(submitted, str)
-        and hmac.compare_digest(expected, submitted)
-    )
-
-
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
@@ -185,7 +168,7 @@ async def authorize(request: Request) -> Response:
         return RedirectResponse(f"/login/?{urlencode({'next': next_url})}", status_code=303)
 
     if request.method == "POST":
-        if not csrf_ok(request, form.get("csrf")):
+        if not csrf_valid(request, form.get("csrf")):
             return _problem_page(
                 request, "This form has expired. Go back to the app and start again."
             )
@@ -227,7 +210,7 @@ async def login(request: Request) -> Response:
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
         context["email"] = email
-        if not csrf_ok(request, form.get("csrf")):
+        if not csrf_valid(request, form.get("csrf")):
             context["error"] = "This form expired. Please try again."
         else:
             user = store.user_by_email(email) if email else None
