@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import auth, earn, history, home, more, rewards, vouchers
+from . import auth, challenges, earn, history, home, join, more, referrals, rewards, vouchers
 from .brand import brand_css
 from .errors import exception_handlers
 from .paths import STATIC_DIR
@@ -57,7 +57,10 @@ def create_app(
             *history.routes,
             *more.routes,
             # --- challenges.routes ---
+            *challenges.routes,
             # --- referrals.routes, join.routes ---
+            *referrals.routes,
+            *join.routes,
             Route("/brand.css", brand_css, name="brand_css"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .pages import FormExpired, SignInRequired
+from .pages import FormExpired, NotJoined, SignInRequired
 from .perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
 from .templating import render
 
@@ -78,6 +78,10 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+async def not_joined(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(request.url_for("join").path, status_code=303)
+
+
 async def form_expired(request: Request, exc: Exception) -> Response:
     return _error_page(
         request,
@@ -91,6 +95,7 @@ async def form_expired(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     SignInRequired: sign_in_required,
     FormExpired: form_expired,
+    NotJoined: not_joined,
     PerkvilleError: perkville_error,
     HTTPException: http_error,
     500: server_error,

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .challenges import ChallengeCard, ChallengesPage, challenge_cards
 from .pages import today
 from .perkville import Business, Connection, Level
-from .session import current_member
+from .perkville.program import Location, Voucher
+from .session import Member, current_member
 from .settings import Settings
 from .templating import render
 from .vouchers import VoucherView, view_of
@@ -56,6 +58,7 @@ class HomePage:
     connection: Connection | None
     progress: LevelProgress | None
     unused: list[VoucherView]
+    challenges: list[ChallengeCard]  # the member's challenges in progress
 
     @property
     def expiring(self) -> list[VoucherView]:
@@ -74,16 +77,8 @@ async def home(request: Request) -> Response:
                 "signed_out": request.query_params.get("signed_out") == "1",
             },
         )
-    settings: Settings = request.app.state.settings
-    perkville = request.app.state.perkville
-    business, connection, levels, vouchers, locations = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
-        perkville.connection(
-            member.token, business_id=settings.business_id, user_id=member.user_id
-        ),
-        perkville.levels(member.token, settings.business_id),
-        perkville.vouchers(member.token, settings.business_id),
-        perkville.locations(member.token, settings.business_id),
+    (business, connection, levels, vouchers, locations), (_, cards) = await asyncio.gather(
+        _summary(request, member), challenge_cards(request, member)
     )
     on = today(request)
     page = HomePage(
@@ -92,8 +87,25 @@ async def home(request: Request) -> Response:
         connection=connection,
         progress=LevelProgress.compute(levels, connection) if connection else None,
         unused=[view_of(v, locations, on) for v in vouchers if v.status == "UNUSED"],
+        challenges=ChallengesPage(cards).in_progress,
     )
     return render(request, "home/index.html", {"page": page, "tab": "home"}, business=business)
+
+
+async def _summary(
+    request: Request, member: Member
+) -> tuple[Business, Connection | None, list[Level], list[Voucher], list[Location]]:
+    settings: Settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    return await asyncio.gather(  # type: ignore[no-any-return]
+        perkville.business(member.token, settings.business_id),
+        perkville.connection(
+            member.token, business_id=settings.business_id, user_id=member.user_id
+        ),
+        perkville.levels(member.token, settings.business_id),
+        perkville.vouchers(member.token, settings.business_id),
+        perkville.locations(member.token, settings.business_id),
+    )
 
 
 routes = [Route("/", home, name="home")]

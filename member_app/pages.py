@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 
+from .perkville import Connection
 from .security import csrf_valid
 from .session import Member, current_member
 
@@ -24,6 +25,11 @@ class FormExpired(Exception):
     """A state-changing form arrived without this session's CSRF token."""
 
 
+class NotJoined(Exception):
+    """Raised by a page that needs a member who has joined the program; the handler sends
+    them to the join page (research notes §21.9)."""
+
+
 def require_member(request: Request) -> Member:
     member = current_member(request)
     if member is None:
@@ -34,6 +40,13 @@ def require_member(request: Request) -> Member:
         query = f"?{request.url.query}" if request.url.query and request.method == "GET" else ""
         raise SignInRequired(path + query)
     return member
+
+
+def require_joined(connection: Connection | None) -> Connection:
+    """The member's connection, if they have joined; everyone else goes to the join page."""
+    if connection is None or not connection.joined:
+        raise NotJoined
+    return connection
 
 
 async def checked_form(request: Request) -> dict[str, str]:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import checked_form, path_id, require_member, today
+from .pages import checked_form, path_id, require_joined, require_member, today
 from .perkville import Business, Connection, Level, PerkvilleRequestError
 from .perkville.program import Reward
 from .session import Member
@@ -160,6 +160,7 @@ async def redeem(request: Request) -> Response:
     member = require_member(request)
     perk_id = path_id(request, "perk_id")
     business, connection, levels, rewards = await _program(request, member)
+    require_joined(connection)  # redeeming is for members who have joined (notes §21.9)
     reward = next((r for r in rewards if r.perk_id == perk_id), None)
     if perk_id is None or reward is None:
         return render(

@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from member_app.demo import build_demo
-from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD
+from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD, PENDING_EMAIL
 from member_app.serving import ServerThread, bind, url_of
 
 CHROMIUM_ARGS = [
@@ -37,14 +37,16 @@ PAGES = [
     ("09-mark-used", "/vouchers/52005/use"),
     ("10-history", "/history"),
     ("11-more", "/more"),
+    ("12-challenges", "/challenges"),
+    ("13-challenge", "/challenges/801"),
+    ("14-referrals", "/referrals"),
 ]
 
 
-def sign_in(page: Page, app_url: str, out: Path) -> None:
+def sign_in(page: Page, app_url: str, email: str = MEMBER_EMAIL) -> None:
     page.goto(f"{app_url}/")
-    page.screenshot(path=str(out / "00-landing.png"))
     page.get_by_role("link", name="Sign in with Perkville").click()
-    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name="Allow").click()
@@ -70,11 +72,20 @@ def main() -> None:
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
         page = context.new_page()
         app_url = demo.settings.public_url
-        sign_in(page, app_url, out)
+        page.goto(f"{app_url}/")
+        page.screenshot(path=str(out / "00-landing.png"))
+        sign_in(page, app_url)
         for name, path in PAGES:
             page.goto(f"{app_url}{path}")
             page.screenshot(path=str(out / f"{name}.png"), full_page=True)
             print(out / f"{name}.png")
+        # The join page, as the member who has not joined yet.
+        pending = browser.new_context(viewport={"width": 390, "height": 844})
+        page = pending.new_page()
+        sign_in(page, app_url, PENDING_EMAIL)
+        page.goto(f"{app_url}/join")
+        page.screenshot(path=str(out / "15-join.png"), full_page=True)
+        print(out / "15-join.png")
         browser.close()
 
 

@@ -24,3 +24,19 @@
     });
   });
 })();
+// Share buttons (referrals): shown only where the Web Share API exists; the link, its copy
+// button and the QR code work everywhere else.
+(function () {
+  "use strict";
+  if (!navigator.share) return;
+  document.querySelectorAll("[data-share]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.share({
+        title: button.getAttribute("data-share-title") || document.title,
+        text: button.getAttribute("data-share-text") || "",
+        url: button.getAttribute("data-share")
+      }).catch(function () { /* the member closed the share sheet */ });
+    });
+  });
+})();

@@ -114,3 +114,17 @@ def test_perkville_down_after_sign_in_is_a_friendly_page(
         response = flow.finish(flow.at_perkville(flow.start()))
     assert response.status_code == 502
     assert "We couldn't load your account" in visible_text(response.text)
+
+
+def test_home_summarises_challenges_vouchers_and_referrals(
+    sign_in: SignIn, client: TestClient
+) -> None:
+    sign_in()
+    response = client.get("/")
+    text = visible_text(response.text)
+    assert "Your challenges" in text
+    assert 'href="/challenges/801"' in response.text
+    assert "7 of 12" in text or "goals done" in text
+    assert "2 ready to use" in text
+    assert "1 expiring soon" in text
+    assert 'href="/referrals"' in response.text

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx2
 
+from .challenges import Challenge, ChallengeConnection, ChallengeRequirement, RequirementSummary
+from .community import AgreementAcceptance, AgreementVersion, Promotion, Referral
 from .errors import (
     PerkvilleAuthError,
     PerkvilleError,
@@ -171,7 +173,174 @@ class PerkvilleClient:
 
     # --- challenges (challenges.py) ---
 
+    async def challenges(self, token: str, business_id: int) -> list[Challenge]:
+        """The business's challenges, whatever their dates (public, so cached like levels)."""
+        objects = await self._every(
+            token, "/v2/challenges/", {"business": business_id}, public=True
+        )
+        return [Challenge.from_api(obj) for obj in objects]
+
+    async def challenge_requirements(
+        self, token: str, business_id: int
+    ) -> list[ChallengeRequirement]:
+        """What each of the business's challenges asks for (public, cached)."""
+        objects = await self._every(
+            token, "/v2/challenge-requirements/", {"business": business_id}, public=True
+        )
+        return [ChallengeRequirement.from_api(obj) for obj in objects]
+
+    async def challenge_connections(
+        self, token: str, business_id: int
+    ) -> list[ChallengeConnection]:
+        """The member's challenge connections at the business: joined, left or invited.
+        `user=me` keeps a staff member's token to their own records (reference, Challenge
+        Connection: ADMIN_CUSTOMER_INFO sees the whole business)."""
+        params = {"business": business_id, "user": "me"}
+        objects = await self._every(token, "/v2/challenge-connections/", params)
+        return [ChallengeConnection.from_api(obj) for obj in objects]
+
+    async def challenge_summaries(
+        self, token: str, challenge_connection_ids: list[int]
+    ) -> list[RequirementSummary]:
+        """Progress on each requirement of these challenge connections."""
+        if not challenge_connection_ids:
+            return []
+        params = {"challenge_connection__in": ",".join(map(str, challenge_connection_ids))}
+        objects = await self._every(
+            token, "/v2/challenge-connection-requirement-summaries/", params
+        )
+        return [RequirementSummary.from_api(obj) for obj in objects]
+
+    async def set_challenge_join_status(
+        self, token: str, challenge_id: int, join_status: str
+    ) -> ChallengeConnection:
+        """Join (ACTIVE) or leave (INACTIVE) a challenge as the token's member; the POST
+        creates or updates their challenge connection (reference, Challenge Connection POST)."""
+        body = {"challenge": f"/v2/challenges/{challenge_id}/", "join_status": join_status}
+        data = await self._send(token, "POST", "/v2/challenge-connections/", body)
+        return ChallengeConnection.from_api(data)
+
+    async def _every(
+        self, token: str, path: str, params: dict[str, Any], *, public: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every object of a list, page by page at Perkville's largest page size (100)."""
+        fetch = self._get_public if public else self._get
+        objects: list[dict[str, Any]] = []
+        offset = 0
+        for _ in range(50):  # 5,000 records: a bound, should a `next` link never end
+            data = await fetch(token, path, {**params, "limit": 100, "offset": offset})
+            page = data.get("objects")
+            page = page if isinstance(page, list) else []
+            objects += [obj for obj in page if isinstance(obj, dict)]
+            meta = data.get("meta")
+            if not page or not isinstance(meta, dict) or not meta.get("next"):
+                break
+            offset += len(page)
+        return objects
+
     # --- referrals and joining (referrals.py, join.py) ---
+
+    async def referrals(self, token: str, business_id: int, user_id: int) -> list[Referral]:
+        """The friends this member referred (USER_REFERRAL also lists referrals *to* the
+        member, hence the referrer filter)."""
+        data = await self._get(
+            token,
+            "/v2/referrals/",
+            {"business": business_id, "referral_from_user": user_id, "limit": 100},
+        )
+        return [Referral.from_api(obj) for obj in data.get("objects", [])]
+
+    async def refer(
+        self,
+        token: str,
+        *,
+        business_id: int,
+        email: str,
+        first_name: str = "",
+        last_name: str = "",
+        note: str = "",
+        location_id: int | None = None,
+    ) -> Referral:
+        """Refer a friend as the member (USER_REFERRAL): Perkville sends them the offer."""
+        body: dict[str, Any] = {
+            "business": f"/v2/businesses/{business_id}/",
+            "referral_to_email": email,
+        }
+        optional = {
+            "referral_to_first_name": first_name,
+            "referral_to_last_name": last_name,
+            "referral_content": note,
+            "location": f"/v2/locations/{location_id}/" if location_id else "",
+        }
+        body.update({key: value for key, value in optional.items() if value})
+        return Referral.from_api(await self._send(token, "POST", "/v2/referrals/", body))
+
+    async def promotions(
+        self, token: str, business_id: int, location_id: int | None
+    ) -> list[Promotion]:
+        """The referral offers at a location (the all-locations one when it has none of its
+        own: reference, Promotion)."""
+        params: dict[str, Any] = {"business": business_id, "limit": 100}
+        if location_id is not None:
+            params["location"] = location_id
+        data = await self._get_public(token, "/v2/promotions/", params)
+        return [Promotion.from_api(obj) for obj in data.get("objects", [])]
+
+    async def agreement_versions(self, token: str, business_id: int) -> list[AgreementVersion]:
+        """The business's active agreement versions. Not cached: a new version of the terms
+        must be asked for at once."""
+        data = await self._get(
+            token, "/v2/agreement-versions/", {"business": business_id, "limit": 100}
+        )
+        versions = [AgreementVersion.from_api(obj) for obj in data.get("objects", [])]
+        return [v for v in versions if v.is_active]
+
+    async def accepted_agreements(
+        self, token: str, business_id: int, user_id: int
+    ) -> list[AgreementAcceptance]:
+        data = await self._get(
+            token,
+            "/v2/user-business-agreements/",
+            {"business": business_id, "user": user_id, "limit": 100},
+        )
+        return [AgreementAcceptance.from_api(obj) for obj in data.get("objects", [])]
+
+    async def accept_agreements(
+        self, admin_token: str, *, business_id: int, user_id: int, version_ids: list[int]
+    ) -> list[AgreementAcceptance]:
+        """Record the member's acceptance with a staff token: no member-token write exists
+        (reference, User Business Agreement; research notes §3, the batch endpoint). Any item
+        Perkville refuses raises, with its codes."""
+        body = {
+            "business": business_id,
+            "user_business_agreements": [
+                {"agreement_version": version_id, "user": user_id} for version_id in version_ids
+            ],
+        }
+        data = await self._send(admin_token, "POST", "/v2/batch/user-business-agreements/", body)
+        items = data.get("user_business_agreements")
+        results = items if isinstance(items, list) else []
+        refused = [item for item in results if isinstance(item, dict) and "errors" in item]
+        if refused or len(results) != len(version_ids):
+            codes = tuple(
+                str(error.get("code", ""))
+                for item in refused
+                for errors in (item.get("errors") or {}).values()
+                for error in (errors if isinstance(errors, list) else [])
+                if isinstance(error, dict)
+            )
+            raise PerkvilleRequestError(
+                "Perkville did not record every agreement", status=200, codes=codes
+            )
+        return [AgreementAcceptance.from_api(item) for item in results]
+
+    async def join(self, token: str, connection_id: int) -> Connection:
+        """Join the rewards program: the member's connection becomes ACTIVE (reference,
+        Connection PATCH; research notes §3, §21.9)."""
+        data = await self._send(
+            token, "PATCH", f"/v2/connections/{connection_id}/", {"status": "ACTIVE"}
+        )
+        return Connection.from_api(data)
 
     # --- plumbing -----------------------------------------------------------------------------
 

@@ -1,0 +1,379 @@
+"""Challenges: the member's own, the ones open to join and the ones coming up; one challenge
+with its goals and progress; joining and leaving (research notes §12, §13)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .pages import checked_form, path_id, require_member, today
+from .perkville import Business, Connection, PerkvilleRequestError
+from .perkville.challenges import (
+    Challenge,
+    ChallengeConnection,
+    ChallengeRequirement,
+    RequirementSummary,
+)
+from .session import Member
+from .templating import render
+
+log = logging.getLogger(__name__)
+
+# Where a challenge stands for this member. Perkville has no such field: it follows from the
+# dates and the member's challenge connection (sandbox README, "Challenge dates").
+IN_PROGRESS, COMPLETED, INCOMPLETE = "in_progress", "completed", "incomplete"
+OPEN, INELIGIBLE, NOT_A_MEMBER = "open", "ineligible", "not_a_member"
+UPCOMING, ENDED = "upcoming", "ended"
+STATE_LABELS = {
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+    INCOMPLETE: "Incomplete",
+    OPEN: "Open to join",
+    INELIGIBLE: "Not open to you",
+    NOT_A_MEMBER: "Not open to you",
+    UPCOMING: "Coming up",
+    ENDED: "Ended",
+}
+
+# Perkville's refusals (sandbox README, error codes), as the short key the detail page's
+# one-shot `?problem=` flag carries, and in plain words. "ineligible" shows the challenge's own
+# ineligible message (reference, Challenge).
+PROBLEMS = {
+    "not_started": "This challenge hasn't started yet. You can join it once it opens.",
+    "ended": "This challenge has ended, so it can't be changed now.",
+    "completed": "You've completed this challenge, so there's nothing to leave.",
+    "no_connection": "Join the rewards program first, then you can take part in challenges.",
+    "failed": "Perkville couldn't update this challenge. Please try again.",
+}
+DEFAULT_INELIGIBLE = "Sorry, you do not meet the requirements for this challenge."
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """One requirement, with the member's progress once they take part."""
+
+    requirement: ChallengeRequirement
+    earned: int | None  # None: the member isn't taking part, so there is no progress to show
+    done: bool
+
+    @property
+    def shown(self) -> int:
+        return min(self.earned or 0, self.requirement.required_quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    value: int
+    max: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeCard:
+    challenge: Challenge
+    entry: ChallengeConnection | None  # the member's challenge connection, if any
+    state: str
+    start: date | None  # the member's own dates win over the challenge's
+    end: date | None
+    timing: str  # "8 days left", "Starts in 40 days", "Ended Oct 31, 2026"
+    reason: str | None  # why it cannot be joined; None when it can, or when already in it
+    goals: tuple[Goal, ...]
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def invited(self) -> bool:
+        return self.entry is not None and self.entry.join_status == "PENDING"
+
+    @property
+    def can_join(self) -> bool:
+        return self.state == OPEN
+
+    @property
+    def can_leave(self) -> bool:
+        return self.state == IN_PROGRESS
+
+    @property
+    def over(self) -> bool:
+        return self.state in (COMPLETED, INCOMPLETE, ENDED)
+
+    @property
+    def headline(self) -> str:
+        """The list's line under the name: time left and dates, or how it ended."""
+        if self.state == COMPLETED and self.entry and self.entry.completed_dt:
+            return f"Completed {self.entry.completed_dt:%b %-d, %Y}"
+        return self.timing if self.over else f"{self.timing} · {self.dates}"
+
+    @property
+    def dates(self) -> str:
+        if self.start and self.end:
+            year = "" if self.start.year == self.end.year else f", {self.start.year}"
+            return f"{self.start:%b %-d}{year} to {self.end:%b %-d, %Y}"
+        if self.end:
+            return f"Until {self.end:%b %-d, %Y}"
+        return f"From {self.start:%b %-d, %Y}" if self.start else "Ongoing"
+
+    @property
+    def outcome(self) -> str | None:
+        """The challenge's own message once it is over for the member (reference, Challenge)."""
+        if self.state == COMPLETED:
+            return self.challenge.success_message or "You completed this challenge!"
+        if self.state == INCOMPLETE:
+            return self.challenge.incomplete_message or "This challenge ended before you finished."
+        return None
+
+    @property
+    def progress(self) -> Progress | None:
+        """The list's one-line progress: the goal itself when there is one, else goals met."""
+        tracked = [g for g in self.goals if g.earned is not None]
+        if not tracked:
+            return None
+        if len(tracked) == 1:
+            goal = tracked[0]
+            need = goal.requirement.required_quantity
+            return Progress(goal.shown, need, f"{goal.requirement.title}: {goal.shown} of {need}")
+        met = sum(g.done for g in tracked)
+        return Progress(met, len(tracked), f"{met} of {len(tracked)} goals done")
+
+
+def timing(start: date | None, end: date | None, on: date) -> str:
+    """Time left, in days; start and end days both count (sandbox README)."""
+    if start and on < start:
+        days = (start - on).days
+        return "Starts tomorrow" if days == 1 else f"Starts in {days} days"
+    if end and on > end:
+        return f"Ended {end:%b %-d, %Y}"
+    if end is None:
+        return "No end date"
+    days = (end - on).days
+    return "Last day today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+
+
+def assess(
+    challenge: Challenge,
+    entry: ChallengeConnection | None,
+    connection: Connection | None,
+    requirements: list[ChallengeRequirement],
+    summaries: list[RequirementSummary],
+    on: date,
+) -> ChallengeCard:
+    """Where this challenge stands for the member, and what they can do about it."""
+    start = (entry.start_date if entry else None) or challenge.start_date
+    end = (entry.end_date if entry else None) or challenge.end_date
+    upcoming, ended = bool(start and on < start), bool(end and on > end)
+    joined = entry is not None and entry.joined
+    reason: str | None = None
+    if entry is not None and entry.completed:
+        state = COMPLETED
+    elif joined and not upcoming:
+        state = INCOMPLETE if ended else IN_PROGRESS
+    elif upcoming:
+        state = UPCOMING
+        opens = f"{start:%b %-d, %Y}"
+        reason = f"You're in. It starts {opens}." if joined else f"You can join from {opens}."
+    elif ended:
+        state, reason = ENDED, "This challenge has ended."
+    elif connection is None or connection.status == "INACTIVE":
+        state, reason = NOT_A_MEMBER, PROBLEMS["no_connection"]
+    elif (
+        challenge.home_location_ids
+        and connection.home_location_id not in challenge.home_location_ids
+    ):
+        state = INELIGIBLE
+        reason = challenge.ineligible_message or DEFAULT_INELIGIBLE
+    else:
+        state = OPEN
+    taking_part = joined or state == COMPLETED
+    entry_id = entry.challenge_connection_id if entry and taking_part else None
+    mine = {
+        s.requirement_id: s
+        for s in summaries
+        if entry_id is not None and s.challenge_connection_id == entry_id
+    }
+    goals = []
+    for req in requirements:
+        summary = mine.get(req.requirement_id)
+        earned = (summary.earned_quantity if summary else 0) if taking_part else None
+        goals.append(Goal(req, earned, bool(summary and summary.completed_requirement)))
+    return ChallengeCard(
+        challenge, entry, state, start, end, timing(start, end, on), reason, tuple(goals)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengesPage:
+    cards: list[ChallengeCard]
+
+    def _in(self, *states: str) -> list[ChallengeCard]:
+        return [c for c in self.cards if c.state in states]
+
+    @property
+    def in_progress(self) -> list[ChallengeCard]:
+        return sorted(self._in(IN_PROGRESS), key=lambda c: c.end or date.max)
+
+    @property
+    def completed(self) -> list[ChallengeCard]:
+        return sorted(self._in(COMPLETED), key=lambda c: c.end or date.max, reverse=True)
+
+    @property
+    def incomplete(self) -> list[ChallengeCard]:
+        return sorted(self._in(INCOMPLETE), key=lambda c: c.end or date.max, reverse=True)
+
+    @property
+    def available(self) -> list[ChallengeCard]:
+        # Open ones first; the others say why not, as rewards do (research notes §21.6).
+        cards = self._in(OPEN, INELIGIBLE, NOT_A_MEMBER)
+        return sorted(cards, key=lambda c: (not c.can_join, c.end or date.max))
+
+    @property
+    def upcoming(self) -> list[ChallengeCard]:
+        return sorted(self._in(UPCOMING), key=lambda c: c.start or date.min)
+
+
+async def challenge_cards(
+    request: Request, member: Member, only: int | None = None
+) -> tuple[Business, list[ChallengeCard]]:
+    """Every challenge of the business as this member sees it (or just `only`). Two round trips:
+    progress needs the ids of the member's challenge connections."""
+    settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    business, challenges, entries, requirements, connection = await asyncio.gather(
+        perkville.business(member.token, settings.business_id),
+        perkville.challenges(member.token, settings.business_id),
+        perkville.challenge_connections(member.token, settings.business_id),
+        perkville.challenge_requirements(member.token, settings.business_id),
+        perkville.connection(
+            member.token, business_id=settings.business_id, user_id=member.user_id
+        ),
+    )
+    challenges = [c for c in challenges if only is None or c.challenge_id == only]
+    shown = {c.challenge_id for c in challenges}
+    entry_of = {e.challenge_id: e for e in entries if e.challenge_id in shown}
+    tracked = [
+        e.challenge_connection_id
+        for e in entry_of.values()
+        if (e.joined or e.completed) and e.challenge_connection_id is not None
+    ]
+    summaries = await perkville.challenge_summaries(member.token, tracked)
+    on = today(request)
+    goals = sorted(requirements, key=lambda r: (r.display_order is None, r.display_order or 0))
+    cards = [
+        assess(
+            c,
+            entry_of.get(c.challenge_id),
+            connection,
+            [r for r in goals if r.challenge_id == c.challenge_id],
+            summaries,
+            on,
+        )
+        for c in challenges
+    ]
+    return business, cards
+
+
+async def challenges_index(request: Request) -> Response:
+    """Show the member's challenges, the ones they can join, and the ones coming up."""
+    member = require_member(request)
+    business, cards = await challenge_cards(request, member)
+    page = ChallengesPage(cards)
+    return render(
+        request, "challenges/index.html", {"tab": "more", "page": page}, business=business
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeDetail:
+    card: ChallengeCard
+    notice: str | None  # good news after joining or leaving
+    problem: str | None  # Perkville's refusal, in plain words
+
+
+async def challenge_detail(request: Request) -> Response:
+    """One challenge: what it asks, the member's progress, and joining or leaving."""
+    member = require_member(request)
+    challenge_id = path_id(request, "challenge_id")
+    if challenge_id is None:
+        return await _missing(request, member)
+    business, cards = await challenge_cards(request, member, only=challenge_id)
+    if not cards:
+        return await _missing(request, member, business)
+    card = cards[0]
+    notice = None
+    if request.query_params.get("joined") == "1" and card.state == IN_PROGRESS:
+        notice = card.challenge.join_message or "You're in! Good luck."
+    elif request.query_params.get("left") == "1" and card.state != IN_PROGRESS:
+        notice = "You've left this challenge."
+    key = request.query_params.get("problem", "")
+    problem = (
+        card.challenge.ineligible_message or DEFAULT_INELIGIBLE
+        if key == "ineligible"
+        else PROBLEMS.get(key)
+    )
+    page = ChallengeDetail(card, notice, problem)
+    return render(
+        request, "challenges/detail.html", {"tab": "more", "page": page}, business=business
+    )
+
+
+async def _missing(request: Request, member: Member, business: Business | None = None) -> Response:
+    if business is None:
+        settings = request.app.state.settings
+        business = await request.app.state.perkville.business(member.token, settings.business_id)
+    return render(
+        request, "challenges/missing.html", {"tab": "more"}, status_code=404, business=business
+    )
+
+
+async def challenge_join(request: Request) -> Response:
+    """Join the challenge, then back to it with the challenge's join message."""
+    return await _set_join_status(request, "ACTIVE")
+
+
+async def challenge_leave(request: Request) -> Response:
+    """Leave the challenge, then back to it."""
+    return await _set_join_status(request, "INACTIVE")
+
+
+async def _set_join_status(request: Request, join_status: str) -> Response:
+    member = require_member(request)
+    challenge_id = path_id(request, "challenge_id")
+    await checked_form(request)
+    settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    challenges = await perkville.challenges(member.token, settings.business_id)
+    if challenge_id is None or all(c.challenge_id != challenge_id for c in challenges):
+        return await _missing(request, member)
+    back = request.url_for("challenge", challenge_id=challenge_id).path
+    try:
+        await perkville.set_challenge_join_status(member.token, challenge_id, join_status)
+    except PerkvilleRequestError as exc:
+        log.info("challenge %s refused for member %s: %s", join_status, member.user_id, exc.codes)
+        keys = [code.removeprefix("pv_challenge_") for code in exc.codes]
+        key = next((k for k in keys if k in PROBLEMS or k == "ineligible"), "failed")
+        return RedirectResponse(f"{back}?problem={key}", status_code=303)
+    log.info("member %s set challenge %s to %s", member.user_id, challenge_id, join_status)
+    flag = "joined" if join_status == "ACTIVE" else "left"
+    return RedirectResponse(f"{back}?{flag}=1", status_code=303)
+
+
+routes = [
+    Route("/challenges", challenges_index, name="challenges"),
+    Route("/challenges/{challenge_id}", challenge_detail, name="challenge"),
+    Route(
+        "/challenges/{challenge_id}/join", challenge_join, methods=["POST"], name="challenge_join"
+    ),
+    Route(
+        "/challenges/{challenge_id}/leave",
+        challenge_leave,
+        methods=["POST"],
+        name="challenge_leave",
+    ),
+]

@@ -1,0 +1,180 @@
+"""Joining the rewards program: the program's terms to accept, then the member's connection
+becomes ACTIVE (research notes §3, §21.9)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .pages import checked_form, require_member
+from .perkville import (
+    Business,
+    Connection,
+    PerkvilleAuthError,
+    PerkvilleForbidden,
+    PerkvilleNotFound,
+    PerkvilleRequestError,
+)
+from .perkville.community import AgreementVersion
+from .session import Member
+from .templating import render
+
+log = logging.getLogger(__name__)
+
+# Agreement texts may carry links written `[label](https://…)` (research notes §3: "render
+# them as links, carefully"): only http(s) targets become links; the rest stays text.
+_LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s)]{1,500})\)")
+
+# Plain words for Perkville's refusals of a join (sandbox README; research notes §3, §20.16).
+REFUSALS = {
+    "pv_connection_membership_not_active": (
+        "This program is for active members. If you just joined, allow up to 24 hours for "
+        "your membership to sync, then try again."
+    ),
+    "pv_connection_agreement_required": (
+        "The program's terms have changed. Please read and accept them again to join."
+    ),
+}
+GENERIC_REFUSAL = "Perkville couldn't complete your joining. Please try again in a moment."
+NOT_RECORDED = (
+    "We couldn't record that you accepted the terms, so you haven't joined yet. Please try "
+    "again, or join on Perkville."
+)
+UNTICKED = "To join, tick the box to accept the program terms."
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    version: AgreementVersion
+    parts: tuple[tuple[str, str | None], ...]  # (text, link target or None), in order
+
+    @property
+    def field(self) -> str:
+        return f"agree-{self.version.version_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinPage:
+    business: Business
+    connection: Connection | None
+    join_bonus: int | None  # points of the REGISTRATION earning rule, if there is one
+    agreements: list[Agreement]  # active ones the member has not accepted yet
+    can_record: bool  # a staff token is configured: acceptances can be recorded from here
+
+    @property
+    def blocked(self) -> bool:
+        """Terms must be accepted that this app cannot record: finish on Perkville."""
+        return not self.can_record and any(a.version.required for a in self.agreements)
+
+    @property
+    def offered(self) -> list[Agreement]:
+        """The agreements shown with a checkbox (optional ones only when they can be recorded)."""
+        return self.agreements if self.can_record else []
+
+
+def linked(text: str) -> tuple[tuple[str, str | None], ...]:
+    parts: list[tuple[str, str | None]] = []
+    last = 0
+    for match in _LINK.finditer(text):
+        parts += [(text[last : match.start()], None), (match[1], match[2])]
+        last = match.end()
+    parts.append((text[last:], None))
+    return tuple((words, href) for words, href in parts if words)
+
+
+async def _page(request: Request, member: Member) -> JoinPage:
+    settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    business, connection, rules, versions, accepted = await asyncio.gather(
+        perkville.business(member.token, settings.business_id),
+        perkville.connection(
+            member.token, business_id=settings.business_id, user_id=member.user_id
+        ),
+        perkville.earning(member.token, settings.business_id, None),
+        perkville.agreement_versions(member.token, settings.business_id),
+        perkville.accepted_agreements(member.token, settings.business_id, member.user_id),
+    )
+    done = {a.version_id for a in accepted}
+    return JoinPage(
+        business,
+        connection,
+        next((rule.points for rule in rules if rule.type == "REGISTRATION"), None),
+        [Agreement(v, linked(v.text)) for v in versions if v.version_id not in done],
+        settings.admin_token is not None,
+    )
+
+
+async def _join(
+    request: Request, member: Member, connection: Connection, ticked: list[int]
+) -> str | None:
+    """Record the ticked agreements (staff token), then join (the member's token). Returns
+    what went wrong, in plain words, or None when the member has joined."""
+    settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    # Nothing is ticked without a staff token: JoinPage.offered is empty then.
+    if ticked and settings.admin_token is not None:
+        try:
+            await perkville.accept_agreements(
+                settings.admin_token,
+                business_id=settings.business_id,
+                user_id=member.user_id,
+                version_ids=ticked,
+            )
+        # The staff token's failures are not the member's: never sign them out for one.
+        except (
+            PerkvilleAuthError,
+            PerkvilleForbidden,
+            PerkvilleNotFound,
+            PerkvilleRequestError,
+        ) as exc:
+            log.warning("recording agreements failed: %s %s", exc.status, ",".join(exc.codes))
+            return NOT_RECORDED
+    try:
+        await perkville.join(member.token, connection.connection_id)
+    except PerkvilleRequestError as exc:
+        log.info("join refused for member %s: %s", member.user_id, ",".join(exc.codes))
+        return next((REFUSALS[c] for c in exc.codes if c in REFUSALS), GENERIC_REFUSAL)
+    log.info("member %s joined the program", member.user_id)
+    return None
+
+
+async def join(request: Request) -> Response:
+    """Invite a member who hasn't joined to join (GET), and join them (POST)."""
+    member = require_member(request)
+    form = await checked_form(request) if request.method == "POST" else None
+    page = await _page(request, member)
+    if page.connection is not None and page.connection.joined:
+        return RedirectResponse(request.url_for("home").path, status_code=303)
+    ticked = {a.version.version_id for a in page.offered if form and form.get(a.field) == "yes"}
+    error = None
+    if form is not None and page.connection is not None and not page.blocked:
+        required = {a.version.version_id for a in page.offered if a.version.required}
+        error = (
+            UNTICKED
+            if required - ticked
+            else await _join(request, member, page.connection, sorted(ticked))
+        )
+        if error is None:
+            return RedirectResponse(f"{request.url_for('home').path}?joined=1", status_code=303)
+    return render(
+        request,
+        "join/index.html",
+        {
+            "tab": "home",
+            "page": page,
+            "ticked": ticked,
+            "error": error,
+            "perkville_instead": error == NOT_RECORDED,
+        },
+        status_code=400 if error else 200,
+        business=page.business,
+    )
+
+
+routes = [Route("/join", join, methods=["GET", "POST"], name="join")]

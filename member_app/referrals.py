@@ -1,0 +1,239 @@
+"""Refer a friend: the member's referral link (copy, share, QR), the offer their friend gets,
+what the member earns, a form to invite a friend by email, and the friends already referred."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import segno
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .pages import checked_form, require_joined, require_member
+from .perkville import Business, Connection, PerkvilleRequestError
+from .perkville.community import Promotion, Referral
+from .perkville.program import EarningRule
+from .session import Member
+from .templating import render
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 50  # the reference's Referral names (sandbox README: at most 50 characters)
+NOTE_MAX = 500  # ours: a note a friend will read on a phone (Perkville allows 1,000)
+EMAIL_MAX = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Session key for the one-shot confirmation after a referral: a flag only, because the
+# session cookie is signed, not encrypted, and a friend's email has no business in it.
+_SENT = "referral_sent"
+
+STATUS_LABELS = {"SENT": "Sent", "COMPLETED": "Completed", "VOID": "Void"}
+
+# Plain words for Perkville's answers to a referral (sandbox README, Community error codes).
+# Each is shown next to the form field it is about.
+REFUSALS = {
+    "pv_referral_existing_customer": (
+        "email",
+        "This person is already a customer, so they can't be referred. Try another friend.",
+    ),
+    "pv_referral_self_referral": (
+        "email",
+        "That's your own email address. Enter your friend's email instead.",
+    ),
+    "pv_referral_already_sent": (
+        "email",
+        "You've already invited this friend. Their invitation is still open.",
+    ),
+    "invalid": ("email", "Enter a valid email address, like name@example.com."),
+    "pv_referral_referrer_not_customer": (
+        "form",
+        "Only members of the rewards program can refer friends.",
+    ),
+}
+GENERIC_REFUSAL = ("form", "Perkville couldn't send this invitation. Please try again.")
+
+
+@dataclass(frozen=True, slots=True)
+class FriendForm:
+    """What the member typed about their friend, kept when the form comes back."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    note: str = ""
+
+    @classmethod
+    def from_form(cls, form: dict[str, str]) -> FriendForm:
+        return cls(
+            form.get("email", "").strip(),
+            form.get("first_name", "").strip(),
+            form.get("last_name", "").strip(),
+            form.get("note", "").strip(),
+        )
+
+    def problems(self) -> dict[str, str]:
+        """Field → what to fix, in plain words; empty when the form can be sent."""
+        problems = {}
+        if not self.email:
+            problems["email"] = "Enter your friend's email address."
+        elif len(self.email) > EMAIL_MAX or not _EMAIL.match(self.email):
+            problems["email"] = REFUSALS["invalid"][1]
+        for name, value in (("first_name", self.first_name), ("last_name", self.last_name)):
+            if len(value) > NAME_MAX:
+                problems[name] = f"Keep names to {NAME_MAX} characters."
+        if len(self.note) > NOTE_MAX:
+            problems["note"] = f"Keep your note to {NOTE_MAX} characters."
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralLine:
+    referral: Referral
+    label: str
+    sent: date | None
+    completed: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralPage:
+    business: Business
+    connection: Connection
+    offer: Promotion | None
+    reward: EarningRule | None  # what the member earns for a referral
+    lines: list[ReferralLine]
+    friend: FriendForm = field(default_factory=FriendForm)
+    problems: dict[str, str] = field(default_factory=dict)
+    sent: bool = False
+
+
+def line_of(referral: Referral, zone: ZoneInfo) -> ReferralLine:
+    return ReferralLine(
+        referral,
+        STATUS_LABELS.get(referral.status, referral.status.title()),
+        referral.sent.astimezone(zone).date() if referral.sent else None,
+        referral.completed.astimezone(zone).date() if referral.completed else None,
+    )
+
+
+def referral_offer(promotions: list[Promotion]) -> Promotion | None:
+    """The referral offer to show: Perkville has already picked the location's own offer over
+    the all-locations one (reference, Promotion); without a location, the all-locations one."""
+    offers = [p for p in promotions if p.type == "REFERRAL"] or promotions
+    return min(offers, key=lambda p: not p.all_locations, default=None)
+
+
+async def _page(request: Request, member: Member) -> ReferralPage:
+    settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    business, connection, rules, referrals = await asyncio.gather(
+        perkville.business(member.token, settings.business_id),
+        perkville.connection(
+            member.token, business_id=settings.business_id, user_id=member.user_id
+        ),
+        perkville.earning(member.token, settings.business_id, None),
+        perkville.referrals(member.token, settings.business_id, member.user_id),
+    )
+    # Referring is for members who have joined (research notes §4, Eligibility).
+    connection = require_joined(connection)
+    # Offers differ by location, so this waits for the member's home location.
+    promotions = await perkville.promotions(
+        member.token, settings.business_id, connection.home_location_id
+    )
+    zone = ZoneInfo(settings.timezone)
+    newest_first = sorted(
+        referrals, key=lambda r: r.sent.timestamp() if r.sent else 0.0, reverse=True
+    )
+    return ReferralPage(
+        business,
+        connection,
+        referral_offer(promotions),
+        next((rule for rule in rules if rule.type == "REFERRAL"), None),
+        [line_of(r, zone) for r in newest_first],
+    )
+
+
+async def _send(
+    request: Request, member: Member, page: ReferralPage, friend: FriendForm
+) -> dict[str, str]:
+    """Ask Perkville to send the offer to the friend; problems in plain words, by field."""
+    try:
+        await request.app.state.perkville.refer(
+            member.token,
+            business_id=page.business.business_id,
+            email=friend.email,
+            first_name=friend.first_name,
+            last_name=friend.last_name,
+            note=friend.note,
+            location_id=page.connection.home_location_id,
+        )
+    except PerkvilleRequestError as exc:
+        log.info("referral refused for member %s: %s", member.user_id, ",".join(exc.codes))
+        where, message = next((REFUSALS[c] for c in exc.codes if c in REFUSALS), GENERIC_REFUSAL)
+        return {where: message}
+    log.info("member %s referred a friend", member.user_id)
+    return {}
+
+
+async def referrals(request: Request) -> Response:
+    """Show the member's referral link, offer and referrals (GET); invite a friend (POST)."""
+    member = require_member(request)
+    form = await checked_form(request) if request.method == "POST" else None
+    page = await _page(request, member)
+    if form is None:
+        page = replace(page, sent=request.session.pop(_SENT, False) is True)
+    else:
+        friend = FriendForm.from_form(form)
+        problems = friend.problems() or await _send(request, member, page, friend)
+        if not problems:
+            request.session[_SENT] = True
+            return RedirectResponse(request.url_for("referrals").path, status_code=303)
+        page = replace(page, friend=friend, problems=problems)
+    return render(
+        request,
+        "referrals/index.html",
+        {"tab": "more", "page": page, "limits": {"name": NAME_MAX, "note": NOTE_MAX}},
+        status_code=400 if page.problems else 200,
+        business=page.business,
+    )
+
+
+async def referral_qr(request: Request) -> Response:
+    """The member's referral link as a QR code (SVG), for a friend standing next to them."""
+    member = require_member(request)
+    settings = request.app.state.settings
+    connection = await request.app.state.perkville.connection(
+        member.token, business_id=settings.business_id, user_id=member.user_id
+    )
+    if connection is None or not connection.joined or not connection.referral_offer_url:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return Response(
+        qr_svg(connection.referral_offer_url),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+def qr_svg(url: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(
+        out,
+        kind="svg",
+        scale=8,
+        border=4,
+        xmldecl=False,
+        omitsize=True,  # a viewBox only: the image scales to the width the page gives it
+        title="QR code of your referral link",
+    )
+    return out.getvalue()
+
+
+routes = [
+    Route("/referrals", referrals, methods=["GET", "POST"], name="referrals"),
+    Route("/referrals/qr.svg", referral_qr, name="referral_qr"),
+]
