@@ -35,6 +35,11 @@ REFUSALS = {
     "pv_perk_level_required": "This reward unlocks at a higher level.",
     "pv_perk_home_location_only": "This reward can only be redeemed at your home location.",
     "pv_perk_not_available": "This reward isn't available right now.",
+    "pv_perk_not_in_date_range": "This reward isn't available on today's date.",
+    "pv_perk_not_available_at_location": "This reward isn't offered at this location.",
+    "pv_connection_not_found": (
+        "We couldn't find your membership at this business. Ask at the front desk."
+    ),
     "pv_perk_inactive": "This reward isn't available right now.",
 }
 GENERIC_REFUSAL = "Perkville couldn't redeem this reward. Your points were not spent."
