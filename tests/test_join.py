@@ -93,7 +93,7 @@ def test_ticking_the_terms_joins_and_home_welcomes(jordan: TestClient, sandbox: 
     home = visible_text(jordan.get(response.headers["location"]).text)
     assert "Welcome to Summit Rewards!" in home
     assert "haven't joined" not in home
-    assert "120 points" in home
+    assert "170 points" in home  # 120 waiting + the 50-point join bonus
     # Joined now: the join page sends them home, and redeeming is open.
     assert jordan.get("/join").headers["location"] == "/"
     assert jordan.get("/rewards/201/redeem").status_code == 200

@@ -623,8 +623,13 @@ def test_the_pending_member_joins_after_accepting_the_terms(
     assert connection["rewards_program_join_dt"] == "2026-11-22T15:00:00+00:00"
     assert connection["last_mod_dt"] == "2026-11-22T15:00:00+00:00"
     assert connection["resource_uri"] == url
-    # Idempotent.
-    assert sandbox_client.patch(url, headers=pending, json={"status": "ACTIVE"}).status_code == 202
+    # The join bonus (the REGISTRATION perk, 50 points) is earned with the first join.
+    assert connection["point_balance"] == 120 + 50
+    assert connection["lifetime_earned_points"] == 120 + 50
+    # Idempotent: joining again changes nothing and earns nothing.
+    again = sandbox_client.patch(url, headers=pending, json={"status": "ACTIVE"})
+    assert again.status_code == 202
+    assert again.json()["point_balance"] == 170
 
 
 def test_joining_needs_an_active_membership(
@@ -655,6 +660,7 @@ def test_leaving_and_rejoining_needs_the_current_terms(
     rejoined = sandbox_client.patch(url, headers=member, json={"status": "ACTIVE"})
     assert rejoined.status_code == 202
     assert rejoined.json()["rewards_program_join_dt"] == "2025-09-01T10:05:00+00:00"
+    assert rejoined.json()["point_balance"] == 1250  # no second join bonus
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,7 @@ from .store import (
     Promotion,
     Referral,
     Store,
+    Transaction,
     UserBusinessAgreement,
 )
 
@@ -1174,7 +1175,43 @@ async def update_connection(request: Request, ctx: Context, conn: Connection) ->
         for key, value in changed.items():
             setattr(conn, key, value)
         conn.last_mod_dt = store.now()
+    if "rewards_program_join_dt" in changed:  # the first join only
+        award_join_bonus(store, conn)
     return JSONResponse(serialize_connection(conn, ctx), status_code=202)
+
+
+def award_join_bonus(store: Store, conn: Connection) -> None:
+    """Joining earns the business's REGISTRATION perk, once, like any earned transaction."""
+    perk = next(
+        (
+            p
+            for p in store.perks.values()
+            if p.business_id == conn.business_id
+            and p.classification == "EARN"
+            and p.type == "REGISTRATION"
+            and p.status == "ACTIVE"
+        ),
+        None,
+    )
+    if perk is None or perk.points <= 0:
+        return
+    now = store.now()
+    txn = Transaction(
+        transaction_id=max(store.transactions, default=0) + 1,
+        business_id=conn.business_id,
+        user_id=conn.user_id,
+        perk_id=perk.perk_id,
+        location_id=conn.home_location_id,
+        title=perk.display_name or perk.title,
+        classification="EARN",
+        points=perk.points,
+        quantity=1,
+        transaction_dt=now,
+    )
+    store.transactions[txn.transaction_id] = txn
+    conn.point_balance += perk.points
+    conn.lifetime_earned_points += perk.points
+    conn.last_transaction_dt = now
 
 
 RESOURCES = [

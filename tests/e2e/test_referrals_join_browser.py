@@ -88,7 +88,7 @@ def test_pending_member_joins_the_program(fresh_page: Page, servers: Servers) ->
 
     expect(page).to_have_url(f"{servers.app_url}/?joined=1")
     expect(page.get_by_text("Welcome to Summit Rewards!")).to_be_visible()
-    expect(page.get_by_test_id("point-balance")).to_have_text("120")
+    expect(page.get_by_test_id("point-balance")).to_have_text("170")  # + the join bonus
     expect(page.get_by_text("haven't joined")).to_have_count(0)
     store = servers.sandbox.state.store
     assert store.connections[JORDAN_CONNECTION].status == "ACTIVE"
