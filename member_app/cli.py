@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         help="register a callback URI for the demo client (repeatable; default: the app on "
         "127.0.0.1:8000 and localhost:8000)",
     )
+    # --- admin-token parser (identify helper) ---
     return parser
 
 
@@ -124,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
         return demo(args.host, args.port, args.sandbox_port)
+    # --- admin-token dispatch (identify helper) ---
     if args.command == "serve":
         return serve(args.host, args.port, args.forwarded_allow_ips)
     return sandbox(args.host, args.port, args.redirect_uris)
