@@ -20,7 +20,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ..paths import TEMPLATES_DIR
-from . import api, community, oauth, rewards
+from . import api, community, identify, oauth, rewards
 from .errors import ApiError
 from .seed import DEFAULT_REDIRECT_URIS, demo_store
 from .store import Store
@@ -111,6 +111,8 @@ def create_sandbox(
             *rewards.routes,
             # --- community.routes ---
             *community.routes,
+            # --- identify.routes ---
+            *identify.routes,
             Route("/media/businesses/{business_id:int}/logo.svg", business_logo),
             Route("/media/levels/{level_id:int}/badge.svg", level_badge),
         ],

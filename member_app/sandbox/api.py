@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from .community import update_connection
 from .errors import invalid_request
+from .identify import user_by_code
 from .resources import (
     READ_METHODS,
     Context,
@@ -188,6 +189,7 @@ USERS = Resource(
     },
     visible=user_visible,
     me_alias=True,
+    lookups={"code": user_by_code},  # the Identify User Flow, step 3 (identify.py)
 )
 BUSINESSES = Resource(
     "businesses",

@@ -106,6 +106,11 @@ class Resource:
     order: Callable[[list[Any], Store], list[Any]] | None = None
     # Required filters that depend on the token (transactions: an admin must name a user).
     check_token_filters: Callable[[Sequence[Filter], AccessToken], None] | None = None
+    # Query parameters answered by a lookup rather than a row's field (users: the Identify User
+    # Flow's `code`): name -> (raw value, token, store) -> the keys of the rows it selects.
+    lookups: Mapping[str, Callable[[str, AccessToken, Store], set[int]]] = field(
+        default_factory=dict
+    )
 
 
 def authenticate(request: Request, store: Store) -> AccessToken:
@@ -151,7 +156,7 @@ def _coerce(kind: str, raw: str, name: str, token: AccessToken) -> Any:
 def parse_filters(resource: Resource, request: Request, token: AccessToken) -> list[Filter]:
     filters = []
     for key, raw in request.query_params.multi_items():
-        if key in RESERVED_PARAMS:
+        if key in RESERVED_PARAMS or key in resource.lookups:
             continue
         name, _, op = key.rpartition("__")
         if op not in OPERATORS:
@@ -261,10 +266,16 @@ def _list_endpoint(resource: Resource) -> Endpoint:
             raise not_implemented(request)
         resource.scopes.check(token)
         filters = parse_filters(resource, request, token)
+        selected = [
+            lookup(request.query_params[name], token, store)
+            for name, lookup in resource.lookups.items()
+            if name in request.query_params
+        ]
         rows = [
             row
-            for _, row in sorted(resource.table(store).items())
-            if resource.visible(row, token, store)
+            for key, row in sorted(resource.table(store).items())
+            if all(key in keys for keys in selected)
+            and resource.visible(row, token, store)
             and all(matches(resource.fields[f.field].get(row, store), f) for f in filters)
         ]
         if resource.order is not None:

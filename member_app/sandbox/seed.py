@@ -162,11 +162,12 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
         ),
     }
     # fmt: on
+    demo_uris = list(redirect_uris)
     store.clients = {
         DEMO_CLIENT_ID: Client(
             DEMO_CLIENT_ID,
             "Summit Fitness member app",
-            list(redirect_uris),
+            demo_uris,
             USER_SCOPES,
             frozenset({"authorization_code"}),
             secret=None,
@@ -174,7 +175,13 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
         ADMIN_CLIENT_ID: Client(
             ADMIN_CLIENT_ID,
             "Summit Fitness member app (server)",
-            [],
+            # The Identify User Flow's redirect URIs: each demo `<origin>/auth/callback` with
+            # `/auth/identify/callback` instead (POST /api/identify/ checks against these).
+            [
+                uri.removesuffix("/auth/callback") + "/auth/identify/callback"
+                for uri in demo_uris
+                if uri.endswith("/auth/callback")
+            ],
             ADMIN_SCOPES,
             frozenset({"password"}),
             secret=ADMIN_CLIENT_SECRET,

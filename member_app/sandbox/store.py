@@ -11,6 +11,10 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .identify import IdentifyCode, IdentifyToken
 
 Clock = Callable[[], datetime]
 
@@ -460,6 +464,9 @@ class Store:
     agreement_versions: dict[int, AgreementVersion] = field(default_factory=dict)
     user_agreements: dict[int, UserBusinessAgreement] = field(default_factory=dict)
     join_rules: dict[int, JoinRules] = field(default_factory=dict)  # by business_id
+    # --- identify tables (identify.py) ---
+    identify_tokens: dict[str, IdentifyToken] = field(default_factory=dict)
+    identify_codes: dict[str, IdentifyCode] = field(default_factory=dict)
     clock: Clock = utcnow
 
     def now(self) -> datetime:
