@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import checked_form, path_id, require_member, today
+from .pages import checked_form, member_location, path_id, require_member, today
 from .perkville import Business, Connection, PerkvilleRequestError
 from .perkville.challenges import (
     Challenge,
@@ -282,10 +282,18 @@ async def challenge_cards(
 async def challenges_index(request: Request) -> Response:
     """Show the member's challenges, the ones they can join, and the ones coming up."""
     member = require_member(request)
-    business, cards = await challenge_cards(request, member)
+    # The challenges list takes no loc_id (reference, Challenge: `locations` only says where
+    # visits count), so every location shows the same challenges; the switcher is here so the
+    # location chosen stays the same across earn, rewards and challenges (research notes §21.2).
+    (business, cards), place = await asyncio.gather(
+        challenge_cards(request, member), member_location(request, member)
+    )
     page = ChallengesPage(cards)
     return render(
-        request, "challenges/index.html", {"tab": "more", "page": page}, business=business
+        request,
+        "challenges/index.html",
+        {"tab": "more", "page": page, "place": place},
+        business=business,
     )
 
 

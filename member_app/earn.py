@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .pages import require_member, today
+from .pages import member_location, require_member, today
 from .perkville.program import DateRangeBonus, EarningRule
 from .templating import render
 
@@ -44,10 +44,11 @@ async def earn(request: Request) -> Response:
     member = require_member(request)
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    business, rules = await asyncio.gather(
+    business, place = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
-        perkville.earning(member.token, settings.business_id, None),
+        member_location(request, member),
     )
+    rules = await perkville.earning(member.token, settings.business_id, place.loc_id)
     on = today(request)
     return render(
         request,
@@ -58,6 +59,7 @@ async def earn(request: Request) -> Response:
             "on": on,
             "live_bonuses": lambda rule: live_bonuses(rule.date_range_bonuses, on),
             "windows": FREQUENCY_WINDOWS,
+            "place": place,
         },
         business=business,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 
 from .perkville import Connection
+from .perkville.program import Location
 from .security import csrf_valid
 from .session import Member, current_member
 
@@ -64,6 +67,72 @@ def path_id(request: Request, name: str) -> int | None:
     """A numeric id from the URL, or None when it is not one (the page answers 404)."""
     raw = str(request.path_params.get(name, ""))
     return int(raw) if _ID.match(raw) else None
+
+
+# Where the member's saved location choice lives in the session (an int location id).
+LOCATION_KEY = "loc"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """The location a page is shown for, and the business's others to switch to."""
+
+    location: Location | None  # None only when the business lists no locations
+    locations: list[Location]
+    home: Location | None
+    notice: str | None = None  # why a `?loc_id=` in the address was not used
+    from_query: bool = False
+
+    @property
+    def loc_id(self) -> int | None:
+        return self.location.location_id if self.location else None
+
+    def link(self, path: str) -> str:
+        """`path`, carrying a location that came from the address (a saved one needs nothing)."""
+        if not self.from_query or self.location is None:
+            return path
+        return f"{path}{'&' if '?' in path else '?'}loc_id={self.location.location_id}"
+
+
+def choose_location(
+    request: Request, locations: list[Location], connection: Connection | None
+) -> Place:
+    """The location for this request, in the issue's order: `?loc_id=`, the member's saved
+    choice, the connection's home location, last visited location, the business's first
+    location (research notes §1, §21.2: earning rules and rewards differ by location)."""
+    by_id = {loc.location_id: loc for loc in locations}
+    home_id = connection.home_location_id if connection else None
+    home = by_id.get(home_id) if home_id is not None else None
+    raw = request.query_params.get("loc_id", "")
+    asked = by_id.get(int(raw)) if _ID.match(raw) else None
+    if asked is not None:
+        return Place(asked, locations, home, from_query=True)
+    saved = request.session.get(LOCATION_KEY)
+    tries = [
+        saved if isinstance(saved, int) else None,
+        home_id,
+        connection.last_visited_location_id if connection else None,
+    ]
+    first = locations[0] if locations else None
+    location = next((by_id[i] for i in tries if i is not None and i in by_id), first)
+    notice = None
+    if raw:  # digits of another business's location, or not an id at all
+        shown = f"; showing {location.name}" if location else ""
+        notice = f"That location isn't part of this program{shown}."
+    return Place(location, locations, home, notice)
+
+
+async def member_location(request: Request, member: Member) -> Place:
+    """The member's location for this page (see `choose_location`)."""
+    settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    locations, connection = await asyncio.gather(
+        perkville.locations(member.token, settings.business_id),
+        perkville.connection(
+            member.token, business_id=settings.business_id, user_id=member.user_id
+        ),
+    )
+    return choose_location(request, locations, connection)
 
 
 def today(request: Request) -> date:

@@ -13,7 +13,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import checked_form, path_id, require_joined, require_member, today
+from .pages import (
+    Place,
+    checked_form,
+    choose_location,
+    path_id,
+    require_joined,
+    require_member,
+    today,
+)
 from .perkville import Business, Connection, Level, PerkvilleRequestError
 from .perkville.program import Reward
 from .session import Member
@@ -42,6 +50,7 @@ REFUSALS = {
     ),
     "pv_perk_inactive": "This reward isn't available right now.",
 }
+HOME_ONLY = "Only at your home location."
 GENERIC_REFUSAL = "Perkville couldn't redeem this reward. Your points were not spent."
 
 _ATTEMPT = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
@@ -60,7 +69,12 @@ class RewardCard:
 
 
 def assess(
-    reward: Reward, connection: Connection | None, levels: list[Level], on: date
+    reward: Reward,
+    connection: Connection | None,
+    levels: list[Level],
+    on: date,
+    *,
+    home_name: str | None = None,
 ) -> RewardCard:
     """Say whether this reward can be redeemed now, and if not, why (research notes §21.6)."""
     balance = connection.point_balance if connection else 0
@@ -89,7 +103,7 @@ def assess(
         None,
         connection.home_location_id,
     }:
-        reason = "Only at your home location."
+        reason = f"Only at your home location ({home_name})." if home_name else HOME_ONLY
     elif needed:
         reason = f"You need {needed:,} more points."
     elif reward.can_redeem is False:
@@ -99,32 +113,39 @@ def assess(
 
 async def _program(
     request: Request, member: Member
-) -> tuple[Business, Connection | None, list[Level], list[Reward]]:
+) -> tuple[Business, Connection | None, list[Level], list[Reward], Place]:
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    # Without loc_id Perkville answers for the member's primary location (reference, Redeeming
-    # Rules), so every call can go at once: one round trip.
-    business, connection, levels, rewards = await asyncio.gather(
+    # Rewards differ by location (reference, Redeeming Rules: loc_id), and choosing one needs
+    # the connection's home location: two round trips.
+    business, connection, levels, locations = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
         perkville.connection(
             member.token, business_id=settings.business_id, user_id=member.user_id
         ),
         perkville.levels(member.token, settings.business_id),
-        perkville.redeeming(member.token, settings.business_id, None),
+        perkville.locations(member.token, settings.business_id),
     )
-    return business, connection, levels, rewards
+    place = choose_location(request, locations, connection)
+    rewards = await perkville.redeeming(member.token, settings.business_id, place.loc_id)
+    return business, connection, levels, rewards, place
+
+
+def _home_name(place: Place) -> str | None:
+    return place.home.name if place.home else None
 
 
 async def rewards_index(request: Request) -> Response:
     """Show the rewards, what each costs, and why any cannot be redeemed yet."""
     member = require_member(request)
-    business, connection, levels, rewards = await _program(request, member)
+    business, connection, levels, rewards, place = await _program(request, member)
     on = today(request)
-    cards = [assess(r, connection, levels, on) for r in rewards]
+    home = _home_name(place)
+    cards = [assess(r, connection, levels, on, home_name=home) for r in rewards]
     return render(
         request,
         "rewards/index.html",
-        {"cards": cards, "connection": connection, "tab": "rewards"},
+        {"cards": cards, "connection": connection, "tab": "rewards", "place": place},
         business=business,
     )
 
@@ -164,7 +185,7 @@ async def redeem(request: Request) -> Response:
     """Confirm a redemption (GET) and carry it out (POST), exactly once."""
     member = require_member(request)
     perk_id = path_id(request, "perk_id")
-    business, connection, levels, rewards = await _program(request, member)
+    business, connection, levels, rewards, place = await _program(request, member)
     require_joined(connection)  # redeeming is for members who have joined (notes §21.9)
     reward = next((r for r in rewards if r.perk_id == perk_id), None)
     if perk_id is None or reward is None:
@@ -175,8 +196,8 @@ async def redeem(request: Request) -> Response:
             status_code=404,
             business=business,
         )
-    card = assess(reward, connection, levels, today(request))
-    location_id = _location_for(reward, connection)
+    card = assess(reward, connection, levels, today(request), home_name=_home_name(place))
+    location_id = _location_for(reward, connection, place)
     error: str | None = None
 
     if request.method == "POST":
@@ -198,8 +219,7 @@ async def redeem(request: Request) -> Response:
     again = request.query_params.get("again") == "1"
     attempt = _attempt_for(request, reward.perk_id, fresh=again)
     recent = _done_voucher(request, reward.perk_id, attempt)
-    locations = await request.app.state.perkville.locations(member.token, business.business_id)
-    location = next((loc for loc in locations if loc.location_id == location_id), None)
+    location = next((loc for loc in place.locations if loc.location_id == location_id), None)
     balance = connection.point_balance if connection else 0
     return render(
         request,
@@ -211,6 +231,7 @@ async def redeem(request: Request) -> Response:
             "balance": balance,
             "balance_after": balance - reward.points,
             "location": location,
+            "place": place,
             "attempt": attempt,
             "recent_voucher": recent,
             "error": error,
@@ -220,11 +241,12 @@ async def redeem(request: Request) -> Response:
     )
 
 
-def _location_for(reward: Reward, connection: Connection | None) -> int | None:
-    home = connection.home_location_id if connection else None
+def _location_for(reward: Reward, connection: Connection | None, place: Place) -> int | None:
+    """Where to redeem: the chosen location, except that a home-location-only reward must be
+    redeemed at home (reference, Transaction: must_redeem_at_home_location)."""
     if reward.must_redeem_at_home_location:
-        return home
-    return reward.loc_id or home or (connection.last_visited_location_id if connection else None)
+        return connection.home_location_id if connection else None
+    return place.loc_id or reward.loc_id
 
 
 async def _spend(
