@@ -14,7 +14,19 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import auth, challenges, earn, history, home, join, more, referrals, rewards, vouchers
+from . import (
+    auth,
+    challenges,
+    earn,
+    history,
+    home,
+    join,
+    locations,
+    more,
+    referrals,
+    rewards,
+    vouchers,
+)
 from .brand import brand_css
 from .errors import exception_handlers
 from .paths import STATIC_DIR
@@ -56,6 +68,7 @@ def create_app(
             *vouchers.routes,
             *history.routes,
             *more.routes,
+            *locations.routes,
             # --- challenges.routes ---
             *challenges.routes,
             # --- referrals.routes, join.routes ---
@@ -71,15 +84,16 @@ def create_app(
                 secret_key=derive_key(settings.secret_key, "member-app session").hex(),
                 session_cookie=settings.session_cookie,
                 # The cookie may outlive a browser restart up to the absolute limit; the real
-                # idle and absolute checks are SessionTimeoutMiddleware's.
-                max_age=settings.session_max_seconds,
+                # idle and absolute checks are SessionTimeoutMiddleware's. A kiosk's cookie
+                # never outlives the browser session (tech-anchors C-8).
+                max_age=None if settings.kiosk else settings.max_seconds,
                 same_site="lax",  # Strict would drop the cookie on the return from Perkville
                 https_only=settings.cookies_secure,
             ),
             Middleware(
                 SessionTimeoutMiddleware,
-                idle=settings.session_idle_seconds,
-                absolute=settings.session_max_seconds,
+                idle=settings.idle_seconds,  # the kiosk's own in kiosk mode
+                absolute=settings.max_seconds,
                 clock=clock,
             ),
         ],

@@ -7,7 +7,7 @@ client. Every way the callback can fail ends on a friendly page with "Try again"
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx2
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
@@ -70,8 +70,15 @@ async def signin(request: Request) -> Response:
     after = safe_next(request.query_params.get("next"))
     if after:
         request.session[_NEXT] = after
+    extra: dict[str, str] = {}
+    if settings.kiosk:
+        # The previous member may still be signed in at Perkville (tech-anchors C.5).
+        extra["prompt"] = "login"
+    register_at = request.query_params.get("register_at")
+    if register_at in settings.register_at_urls:  # exactly a listed URL (research §15)
+        extra["register_at"] = register_at
     return await request.app.state.oauth.perkville.authorize_redirect(  # type: ignore[no-any-return]
-        request, settings.redirect_uri
+        request, settings.redirect_uri, **extra
     )
 
 
@@ -135,6 +142,7 @@ async def callback(request: Request) -> Response:
         )
 
     after = safe_next(request.session.get(_NEXT)) or request.url_for("home").path
+    embed = request.session.get("embed")
     start_member_session(
         request,
         user_id=user.user_id,
@@ -142,6 +150,8 @@ async def callback(request: Request) -> Response:
         token=access_token,
         now=request.app.state.clock(),
     )
+    if embed:
+        request.session["embed"] = True
     log.info("member %s signed in", user.user_id)
     return RedirectResponse(after, status_code=303)
 
@@ -156,12 +166,32 @@ async def signout(request: Request) -> Response:
             "This page was open too long. Reload it and sign out again.",
             403,
         )
+    settings: Settings = request.app.state.settings
+    embed = request.session.get("embed")
     request.session.clear()
-    return RedirectResponse(f"{request.url_for('home').path}?signed_out=1", status_code=303)
+    landing = f"{request.url_for('home').path}?signed_out=1"
+    if not settings.kiosk:
+        if embed:
+            request.session["embed"] = True
+        return RedirectResponse(landing, status_code=303)
+    # A kiosk forgets the member everywhere: this browser's copy of our pages and cookies,
+    # and (through its sign-out page) the sign-in at Perkville too.
+    if settings.perkville_logout_url:
+        back = urlencode({"next": f"{settings.public_url}{landing}"})
+        landing = f"{settings.perkville_logout_url}?{back}"
+    response = RedirectResponse(landing, status_code=303)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+async def keepalive(request: Request) -> Response:
+    """A kiosk member who taps the screen stays signed in (the page pings this)."""
+    return Response(status_code=204)
 
 
 routes = [
     Route("/signin", signin, name="signin"),
     Route("/auth/callback", callback, name="auth_callback"),
     Route("/signout", signout, methods=["POST"], name="signout"),
+    Route("/keepalive", keepalive, name="keepalive"),
 ]

@@ -48,7 +48,16 @@ def mint_admin_token(store: Store) -> str:
     return store.issue_token(ADMIN_CLIENT_ID, admin.user_id, frozenset(ADMIN_SCOPES)).token
 
 
-def build_demo(app_url: str, sandbox_url: str, *, secret_key: str | None = None) -> Demo:
+def build_demo(
+    app_url: str,
+    sandbox_url: str,
+    *,
+    secret_key: str | None = None,
+    mode: str = "phone",
+    kiosk_idle_seconds: int = 60,
+) -> Demo:
+    """The demo, as a phone app, inside a gym's app (`webview`) or on a `kiosk`, whose
+    sign-out also ends the sign-in at the sandbox."""
     sandbox = create_sandbox(redirect_uris=[f"{app_url}/auth/callback"])
     settings = Settings(
         # A fresh secret per run: demo sessions do not need to survive a restart.
@@ -61,6 +70,9 @@ def build_demo(app_url: str, sandbox_url: str, *, secret_key: str | None = None)
         program_name="Summit Rewards",
         timezone="America/Los_Angeles",
         admin_token=mint_admin_token(sandbox.state.store),
+        mode=mode,
+        kiosk_idle_seconds=kiosk_idle_seconds,
+        perkville_logout_url=f"{sandbox_url}/logout/" if mode == "kiosk" else None,
     )
     # The seed is written around one day (DEMO_NOW); both sides start there and run on.
     clock = demo_clock()

@@ -24,12 +24,17 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         upstream = " ".join(sorted({_origin(settings.api_url), _origin(settings.signin_url)}))
+        # A kiosk's "Done" form is answered with a redirect through Perkville's sign-out page,
+        # and Chromium applies form-action to a form's redirects too.
+        form_action = "'self'"
+        if settings.kiosk and settings.perkville_logout_url:
+            form_action += f" {_origin(settings.perkville_logout_url)}"
         self.headers = {
             "Content-Security-Policy": (
                 "default-src 'self'; "
                 f"img-src 'self' data: {upstream}; "
                 "style-src 'self'; script-src 'self'; object-src 'none'; "
-                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+                f"base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
             ),
             "X-Content-Type-Options": "nosniff",
             # The callback URL carries a code and state: never send it on as a referrer.

@@ -106,6 +106,8 @@ class SessionTimeoutMiddleware:
         self.idle = idle
         self.absolute = absolute
         self.clock = clock
+        # A kiosk's minute-long idle limit needs `seen` kept fresher than once a minute.
+        self.resolution = min(SEEN_RESOLUTION_SECONDS, max(1, idle // 4))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -117,6 +119,6 @@ class SessionTimeoutMiddleware:
                 if now - iat > self.absolute or now - seen > self.idle:
                     session.clear()
                     scope.setdefault("state", {})["session_expired"] = True
-                elif now - seen >= SEEN_RESOLUTION_SECONDS:
+                elif now - seen >= self.resolution:
                     session["seen"] = int(now)
         await self.app(scope, receive, send)

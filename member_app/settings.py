@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
 MIN_SECRET_LENGTH = 32
+MODES = ("phone", "webview", "kiosk")
+# What MEMBER_APP_KIOSK_IDLE_SECONDS accepts; `Settings(...)` itself allows shorter idle times
+# (down to 1 s) so browser tests need not wait ten seconds.
+KIOSK_IDLE_RANGE = (10, 3600)
 
 
 class SettingsError(ValueError):
@@ -50,6 +54,16 @@ class Settings:
     # calls the reference reserves for admin scopes, such as recording a member's acceptance
     # of the program's agreements. Optional: without it those steps are explained instead.
     admin_token: str | None = None
+    # Where the app runs: a member's own phone, inside a gym's app (webview), or a shared
+    # kiosk, which gets short sessions and ends the Perkville sign-in too (tech-anchors C.3, C.5).
+    mode: str = "phone"
+    kiosk_idle_seconds: int = 60
+    kiosk_max_seconds: int = 900
+    # Perkville's sign-out page (`?next=` brings the browser back); kiosk sign-out goes through it.
+    perkville_logout_url: str | None = None
+    # The app URLs the business listed under "Allowed registration URLs" (research §15): the
+    # only `register_at` values passed on to Perkville.
+    register_at_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -58,6 +72,20 @@ class Settings:
         # Trailing slashes are normalised away so URLs join the same way everywhere.
         for name in ("public_url", "api_url", "signin_url"):
             object.__setattr__(self, name, getattr(self, name).rstrip("/"))
+
+    @property
+    def kiosk(self) -> bool:
+        return self.mode == "kiosk"
+
+    @property
+    def idle_seconds(self) -> int:
+        """The idle timeout in force: a kiosk's own, shorter one in kiosk mode."""
+        return self.kiosk_idle_seconds if self.kiosk else self.session_idle_seconds
+
+    @property
+    def max_seconds(self) -> int:
+        """The absolute session limit in force (the kiosk's in kiosk mode)."""
+        return self.kiosk_max_seconds if self.kiosk else self.session_max_seconds
 
     @property
     def redirect_uri(self) -> str:
@@ -120,6 +148,10 @@ class Settings:
         elif secure_raw:
             problems.append(f"MEMBER_APP_SECURE_COOKIES must be true or false, got {secure_raw!r}")
 
+        kiosk_idle = integer("MEMBER_APP_KIOSK_IDLE_SECONDS", 60)
+        low, high = KIOSK_IDLE_RANGE
+        if not low <= kiosk_idle <= high:
+            problems.append(f"MEMBER_APP_KIOSK_IDLE_SECONDS must be from {low} to {high}")
         values = {
             "secret_key": required("MEMBER_APP_SECRET_KEY"),
             "client_id": required("PERKVILLE_CLIENT_ID"),
@@ -137,6 +169,11 @@ class Settings:
             "log_level": env.get("MEMBER_APP_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             "timezone": env.get("MEMBER_APP_TIMEZONE", "UTC").strip() or "UTC",
             "admin_token": env.get("PERKVILLE_ADMIN_TOKEN", "").strip() or None,
+            "mode": env.get("MEMBER_APP_MODE", "phone").strip().lower() or "phone",
+            "kiosk_idle_seconds": kiosk_idle,
+            "kiosk_max_seconds": integer("MEMBER_APP_KIOSK_MAX_SECONDS", 900),
+            "perkville_logout_url": env.get("PERKVILLE_LOGOUT_URL", "").strip() or None,
+            "register_at_urls": tuple(env.get("PERKVILLE_REGISTER_AT_URLS", "").split()),
         }
         if problems:
             raise SettingsError(problems)
@@ -178,6 +215,26 @@ def _problems(s: Settings) -> list[str]:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"MEMBER_APP_TIMEZONE must be an IANA time zone name, got {s.timezone!r}")
+    if s.mode not in MODES:
+        problems.append(f"MEMBER_APP_MODE must be phone, webview or kiosk, got {s.mode!r}")
+    if not 1 <= s.kiosk_idle_seconds <= KIOSK_IDLE_RANGE[1]:
+        problems.append(f"MEMBER_APP_KIOSK_IDLE_SECONDS must be from 1 to {KIOSK_IDLE_RANGE[1]}")
+    elif s.kiosk_idle_seconds > s.kiosk_max_seconds:
+        problems.append(
+            "MEMBER_APP_KIOSK_IDLE_SECONDS must not exceed MEMBER_APP_KIOSK_MAX_SECONDS"
+        )
+    if s.perkville_logout_url is not None:
+        parts = urlsplit(s.perkville_logout_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            problems.append(
+                "PERKVILLE_LOGOUT_URL must be an absolute http(s) URL, "
+                f"got {s.perkville_logout_url!r}"
+            )
+        elif parts.query or parts.fragment:
+            problems.append("PERKVILLE_LOGOUT_URL must not carry a query or fragment")
+    for url in s.register_at_urls:
+        if "://" not in url or any(c.isspace() or ord(c) < 32 for c in url):
+            problems.append(f"PERKVILLE_REGISTER_AT_URLS entries must be app URLs, got {url!r}")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     return problems

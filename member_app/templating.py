@@ -45,15 +45,23 @@ def render(
 ) -> Response:
     """Render a page inside the branded frame (program name, logo, colours)."""
     state = request.app.state
+    settings = state.settings
+    # The 500 handler runs outside SessionMiddleware, so the session may be absent.
+    session = request.scope.get("session", {})
+    if request.query_params.get("embed") == "1" and not session.get("embed"):
+        session["embed"] = True  # inside a gym's app: remembered for the visit (written once)
     if business is None:
         business = state.perkville.cached_business(state.settings.business_id)
     page: dict[str, Any] = {
         "business": business,
-        "program_name": business.program_name if business else state.settings.program_name,
+        "program_name": business.program_name if business else settings.program_name,
         "brand_version": palette_for(business).version,
         "csrf_token": lambda: csrf_token(request),
-        # The 500 handler runs outside SessionMiddleware, so the session may be absent.
-        "signed_in": isinstance(request.scope.get("session", {}).get("uid"), int),
+        "signed_in": isinstance(session.get("uid"), int),
+        "kiosk": settings.kiosk,
+        "kiosk_idle_seconds": settings.idle_seconds,
+        # A gym's app draws its own header around us: no second one.
+        "embed": not settings.kiosk and (settings.mode == "webview" or bool(session.get("embed"))),
     }
     page.update(context or {})
     response: Response = state.templates.TemplateResponse(

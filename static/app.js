@@ -40,3 +40,47 @@
     });
   });
 })();
+// Kiosk: a visible countdown to sign-out on member pages; any tap starts it again. When it
+// reaches zero the page submits the "Done" form. The server's own idle timeout is the real
+// guarantee; this only makes it visible and also ends the sign-in at Perkville.
+(function () {
+  "use strict";
+  var idle = parseInt(document.body.getAttribute("data-kiosk-idle") || "", 10);
+  var form = document.querySelector("form.signout");
+  var banner = document.querySelector("[data-countdown]");
+  var time = banner && banner.querySelector("[data-countdown-time]");
+  if (!idle || !form || !time) return;
+  var keepalive = document.body.getAttribute("data-keepalive");
+  var left = idle;
+  var lastPing = Date.now();
+  function show() {
+    var seconds = Math.max(left, 0) % 60;
+    time.textContent = Math.floor(Math.max(left, 0) / 60) + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+  function stay() {
+    left = idle;
+    show();
+    // The server counts idle time from requests: tell it the member is still here.
+    if (keepalive && Date.now() - lastPing > Math.max(1000, idle * 250)) {
+      lastPing = Date.now();
+      fetch(keepalive, { credentials: "same-origin", cache: "no-store" }).catch(function () {});
+    }
+  }
+  ["pointerdown", "keydown", "touchstart", "scroll"].forEach(function (type) {
+    document.addEventListener(type, stay, { passive: true });
+  });
+  banner.hidden = false;
+  show();
+  var timer = setInterval(function () {
+    left -= 1;
+    show();
+    if (left <= 0) {
+      clearInterval(timer);
+      form.submit();
+    }
+  }, 1000);
+  // Never show a member page kept in the back/forward cache (no-store already prevents it).
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+})();

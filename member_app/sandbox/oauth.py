@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -150,6 +150,10 @@ def _issue_code(store: Store, auth: AuthorizeRequest, user: User) -> Response:
 async def authorize(request: Request) -> Response:
     """Step 2 of the reference: sign in, agree, and go back to the app with a code."""
     store: Store = request.app.state.store
+    if request.method == "GET" and request.query_params.get("prompt") == "login":
+        # OIDC's prompt=login (kiosks): forget who is signed in here, so the sign-in page shows.
+        # `prompt` is not in _AUTHORIZE_PARAMS, so the page's `next` does not ask again.
+        request.session.pop("uid", None)
     if request.method == "POST":
         form = await request.form()
         params = {k: str(form.get(k, "")) for k in _AUTHORIZE_PARAMS}
@@ -223,12 +227,31 @@ async def login(request: Request) -> Response:
     return _page(request, "login.html", context, status=400 if context["error"] else 200)
 
 
+def _origin(url: str) -> tuple[str, str] | None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _logout_next(store: Store, value: str) -> str:
+    # Besides local paths: an absolute URL on the origin of a redirect URI some client
+    # registered (a kiosk app sends the browser through this sign-out and back to itself).
+    # Any other origin, "//host", "javascript:" or a backslash falls back to a local page.
+    origin = _origin(value)
+    if origin is not None and "\\" not in value and value.isprintable() and " " not in value:
+        registered = {_origin(uri) for c in store.clients.values() for uri in c.redirect_uris}
+        if origin in registered:
+            return value
+    return _safe_next(value)
+
+
 async def logout(request: Request) -> Response:
-    """End the Perkville sign-in, then go back to a local page if one was named."""
+    """End the Perkville sign-in, then go back to a local page or a registered app's origin."""
     request.session.clear()
     next_url = request.query_params.get("next")
     if next_url:
-        return RedirectResponse(_safe_next(next_url), status_code=303)
+        return RedirectResponse(_logout_next(request.app.state.store, next_url), status_code=303)
     return _page(request, "signed_out.html", {})
 
 

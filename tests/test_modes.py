@@ -1,0 +1,340 @@
+"""The three places the app runs: a phone, inside a gym's app (webview), a shared kiosk."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx2
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from member_app import Settings, SettingsError, create_app
+from member_app.cli import _parser
+from member_app.demo import build_demo
+from member_app.paths import TEMPLATES_DIR
+
+from .conftest import APP_URL, SANDBOX_URL, FakeClock, SignIn, parse_form, path_of, visible_text
+from .test_auth import session_of
+from .test_settings import GOOD
+
+LOGOUT_URL = f"{SANDBOX_URL}/logout/"
+MAYA = 1001
+
+
+def make_client(
+    settings: Settings, sandbox: Starlette, clock: FakeClock, **changes: object
+) -> Iterator[tuple[TestClient, Settings]]:
+    changed = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
+    app = create_app(changed, perkville_transport=httpx2.ASGITransport(app=sandbox), clock=clock)
+    with TestClient(app, base_url=APP_URL, follow_redirects=False) as client:
+        yield client, changed
+
+
+@pytest.fixture
+def kiosk(
+    settings: Settings, sandbox: Starlette, clock: FakeClock
+) -> Iterator[tuple[TestClient, Settings]]:
+    """A kiosk whose sign-out goes through the sandbox's sign-out page."""
+    yield from make_client(settings, sandbox, clock, mode="kiosk", perkville_logout_url=LOGOUT_URL)
+
+
+@pytest.fixture
+def bare_kiosk(
+    settings: Settings, sandbox: Starlette, clock: FakeClock
+) -> Iterator[tuple[TestClient, Settings]]:
+    """A kiosk with no logout URL configured: every sign-in must be a fresh login."""
+    yield from make_client(settings, sandbox, clock, mode="kiosk")
+
+
+def done(client: TestClient) -> httpx2.Response:
+    """The member taps "Done" in the top bar."""
+    form = parse_form(client.get("/").text)
+    assert form.action == "/signout"
+    return client.post("/signout", data={"csrf": form.fields["csrf"]})
+
+
+def has_brand_header(html: str) -> bool:
+    return '<header class="topbar">' in html
+
+
+# --- kiosk ----------------------------------------------------------------------------------
+
+
+def test_kiosk_landing_is_an_attract_screen(kiosk: tuple[TestClient, Settings]) -> None:
+    client, _ = kiosk
+    page = client.get("/")
+    text = visible_text(page.text)
+    assert "Tap to see your points" in text
+    assert 'class="button button-primary button-start" href="/signin"' in page.text
+    assert '<body class="kiosk">' in page.text
+
+
+def test_kiosk_member_pages_show_done_and_a_countdown(
+    kiosk: tuple[TestClient, Settings], sandbox_client: TestClient
+) -> None:
+    client, settings = kiosk
+    SignIn(client, sandbox_client)()
+    page = client.get("/")
+    assert page.headers["cache-control"] == "no-store"
+    assert f'data-kiosk-idle="{settings.kiosk_idle_seconds}"' in page.text
+    assert 'data-keepalive="/keepalive"' in page.text
+    text = visible_text(page.text)
+    assert "Done" in text
+    assert "Signing out in 1:00 — tap anywhere to stay" in text
+    # Chromium applies form-action to the redirect after "Done": Perkville's origin is allowed.
+    assert f"form-action 'self' {SANDBOX_URL};" in page.headers["content-security-policy"]
+    # A kiosk's cookie ends with the browser session (no Max-Age, no Expires).
+    cookie = client.post("/signout", data={"csrf": parse_form(page.text).fields["csrf"]})
+    assert "max-age" not in cookie.headers["set-cookie"].lower()
+
+
+def test_kiosk_session_ends_after_the_kiosk_idle_time(
+    kiosk: tuple[TestClient, Settings], sandbox_client: TestClient, clock: FakeClock
+) -> None:
+    client, settings = kiosk
+    SignIn(client, sandbox_client)()
+    # An active member stays: taps (keepalive pings) and pages keep the session going.
+    for _ in range(4):
+        clock.advance(settings.kiosk_idle_seconds - 20)
+        assert client.get("/keepalive").status_code == 204
+    assert "1,250 points" in visible_text(client.get("/").text)
+    clock.advance(settings.kiosk_idle_seconds + 1)
+    page = visible_text(client.get("/").text)
+    assert "1,250" not in page
+    assert "signed out after a while without activity" in page
+
+
+def test_kiosk_absolute_limit(
+    kiosk: tuple[TestClient, Settings], sandbox_client: TestClient, clock: FakeClock
+) -> None:
+    client, settings = kiosk
+    SignIn(client, sandbox_client)()
+    for _ in range(settings.kiosk_max_seconds // 30):
+        clock.advance(30)
+        client.get("/keepalive")
+    clock.advance(31)
+    assert "1,250" not in client.get("/").text
+
+
+def test_kiosk_done_clears_the_site_and_ends_the_perkville_sign_in(
+    kiosk: tuple[TestClient, Settings], sandbox_client: TestClient
+) -> None:
+    client, _ = kiosk
+    SignIn(client, sandbox_client)()
+    response = done(client)
+    assert response.status_code == 303
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    back = urlencode({"next": f"{APP_URL}/?signed_out=1"})
+    assert response.headers["location"] == f"{LOGOUT_URL}?{back}"
+    assert "1,250" not in client.get("/").text
+    # The browser follows: the sandbox forgets Maya and sends it back to the attract screen.
+    assert "Signed in as member@example.com" in sandbox_client.get("/").text
+    upstream = sandbox_client.get(path_of(response.headers["location"]))
+    assert upstream.status_code == 303
+    assert upstream.headers["location"] == f"{APP_URL}/?signed_out=1"
+    assert "Signed in as" not in sandbox_client.get("/").text
+    assert "You're signed out" in visible_text(client.get("/?signed_out=1").text)
+
+
+def test_kiosk_sign_in_asks_perkville_for_a_fresh_login(
+    bare_kiosk: tuple[TestClient, Settings], sandbox_client: TestClient
+) -> None:
+    client, _ = bare_kiosk
+    query = parse_qs(urlsplit(SignIn(client, sandbox_client).start()).query)
+    assert query["prompt"] == ["login"]
+
+
+def test_the_next_person_at_the_kiosk_cannot_become_the_previous_member(
+    bare_kiosk: tuple[TestClient, Settings], sandbox_client: TestClient, settings: Settings
+) -> None:
+    client, kiosk_settings = bare_kiosk
+    sign_in = SignIn(client, sandbox_client)
+    sign_in()  # Maya
+    assert session_of(client, kiosk_settings)["uid"] == MAYA
+    response = done(client)  # Maya taps Done; no logout URL to send the browser through
+    assert response.headers["location"] == "/?signed_out=1"
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    # Maya is still signed in at Perkville (in this browser's cookie jar for it) ...
+    authorize = sign_in.start()  # the next person taps Start
+    without_prompt = authorize.replace("&prompt=login", "").replace("prompt=login&", "")
+    assert without_prompt != authorize
+    silent = sandbox_client.get(path_of(without_prompt))
+    assert silent.status_code == 302  # ... so a plain request would come straight back as her.
+    # With prompt=login the sandbox shows its sign-in page instead of Maya's home.
+    answer = sandbox_client.get(path_of(authorize))
+    assert answer.status_code == 303
+    assert urlsplit(answer.headers["location"]).path == "/login/"
+    login = sandbox_client.get(answer.headers["location"])
+    assert "Sign in to Perkville" in visible_text(login.text)
+    assert "Signed in as" not in sandbox_client.get("/").text
+    # The next person signs in as themselves and never sees Maya's points.
+    form = parse_form(login.text)
+    signed_in = sandbox_client.post(
+        form.action or "",
+        data={
+            "csrf": form.fields["csrf"],
+            "email": "alex@example.com",
+            "password": "perkville-demo",
+        },
+    )
+    consent = sandbox_client.get(signed_in.headers["location"])
+    assert consent.status_code == 200
+    form = parse_form(consent.text)
+    callback = sandbox_client.post(form.action or "", data={**form.fields, "decision": "allow"})
+    assert sign_in.finish(callback.headers["location"]).status_code == 303
+    assert session_of(client, kiosk_settings)["uid"] != MAYA
+    assert "1,250" not in client.get("/").text
+
+
+def test_phone_sign_out_keeps_the_perkville_sign_in_and_clears_nothing(
+    client: TestClient, sign_in: SignIn
+) -> None:
+    sign_in()
+    response = done(client)
+    assert response.headers["location"] == "/?signed_out=1"
+    assert "clear-site-data" not in response.headers
+    assert "prompt" not in parse_qs(urlsplit(sign_in.start()).query)
+
+
+# --- webview --------------------------------------------------------------------------------
+
+
+def test_embed_hides_the_header_and_is_remembered(
+    client: TestClient, sign_in: SignIn, settings: Settings
+) -> None:
+    assert has_brand_header(client.get("/").text)
+    assert not has_brand_header(client.get("/?embed=1").text)
+    assert session_of(client, settings)["embed"] is True
+    assert not has_brand_header(client.get("/").text)
+    sign_in()  # survives the new session made at sign-in
+    for path in ("/", "/rewards", "/more"):
+        page = client.get(path)
+        assert not has_brand_header(page.text), path
+        assert 'class="tabbar"' in page.text  # navigation stays
+    assert "Sign out" in visible_text(client.get("/more").text)
+
+
+def test_embed_writes_the_session_only_when_the_flag_changes(client: TestClient) -> None:
+    assert "set-cookie" in client.get("/?embed=1").headers
+    assert "set-cookie" not in client.get("/?embed=1").headers
+
+
+def test_webview_mode_never_shows_the_header(
+    settings: Settings, sandbox: Starlette, clock: FakeClock
+) -> None:
+    for client, _ in make_client(settings, sandbox, clock, mode="webview"):
+        assert not has_brand_header(client.get("/").text)
+        assert "Sign in with Perkville" in visible_text(client.get("/").text)
+
+
+@pytest.mark.parametrize(
+    ("value", "passed"),
+    [
+        ("myapp://", True),
+        ("https://gym.example/app/", True),
+        ("myapp://x", False),
+        ("evil://", False),
+        ("MYAPP://", False),
+        ("https://gym.example/app/?next=//evil", False),
+        ("", False),
+    ],
+)
+def test_register_at_is_passed_on_only_when_allowed(
+    settings: Settings, sandbox: Starlette, clock: FakeClock, value: str, passed: bool
+) -> None:
+    allowed = ("myapp://", "https://gym.example/app/")
+    for client, _ in make_client(settings, sandbox, clock, register_at_urls=allowed):
+        location = client.get(f"/signin?{urlencode({'register_at': value})}").headers["location"]
+        query = parse_qs(urlsplit(location).query)
+        assert query.get("register_at") == ([value] if passed else None)
+
+
+def _links(html: str) -> set[str]:
+    return {
+        href
+        for href in re.findall(r'href="([^"]+)"', html)
+        if href.startswith("/") and not href.startswith(("//", "/static/", "/brand.css"))
+    }
+
+
+@pytest.mark.parametrize("mode", ["phone", "webview", "kiosk"])
+def test_no_page_opens_a_new_window(
+    settings: Settings, sandbox: Starlette, sandbox_client: TestClient, clock: FakeClock, mode: str
+) -> None:
+    for template in TEMPLATES_DIR.rglob("*.html"):
+        assert "_blank" not in template.read_text(), template
+    for client, _ in make_client(settings, sandbox, clock, mode=mode):
+        assert "target=" not in client.get("/").text
+        SignIn(client, sandbox_client)()
+        seen: set[str] = set()
+        todo = ["/"]
+        while todo:
+            path = todo.pop()
+            if path in seen or path.startswith("/signin") or path.endswith(".svg"):
+                continue
+            seen.add(path)
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert "target=" not in page.text, path
+            todo.extend(_links(page.text))
+        assert {"/earn", "/rewards", "/vouchers", "/more", "/history"} <= seen
+        assert len(seen) > 8
+
+
+# --- settings and the demo switches ---------------------------------------------------------
+
+
+def test_mode_settings_from_the_environment() -> None:
+    plain = Settings.from_env(GOOD)
+    assert (plain.mode, plain.kiosk_idle_seconds, plain.perkville_logout_url) == ("phone", 60, None)
+    assert plain.idle_seconds == plain.session_idle_seconds
+    kiosk = Settings.from_env(
+        {
+            **GOOD,
+            "MEMBER_APP_MODE": "Kiosk",
+            "MEMBER_APP_KIOSK_IDLE_SECONDS": "90",
+            "MEMBER_APP_KIOSK_MAX_SECONDS": "600",
+            "PERKVILLE_LOGOUT_URL": "https://www.perkville.com/logout/",
+            "PERKVILLE_REGISTER_AT_URLS": "myapp:// https://gym.example/app/",
+        }
+    )
+    assert kiosk.kiosk
+    assert (kiosk.idle_seconds, kiosk.max_seconds) == (90, 600)
+    assert kiosk.perkville_logout_url == "https://www.perkville.com/logout/"
+    assert kiosk.register_at_urls == ("myapp://", "https://gym.example/app/")
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"MEMBER_APP_MODE": "tablet"}, "MEMBER_APP_MODE must be phone, webview or kiosk"),
+        ({"MEMBER_APP_KIOSK_IDLE_SECONDS": "5"}, "MEMBER_APP_KIOSK_IDLE_SECONDS must be from 10"),
+        ({"MEMBER_APP_KIOSK_IDLE_SECONDS": "4000"}, "MEMBER_APP_KIOSK_IDLE_SECONDS must be"),
+        ({"MEMBER_APP_KIOSK_IDLE_SECONDS": "soon"}, "must be a whole number"),
+        ({"MEMBER_APP_KIOSK_MAX_SECONDS": "30"}, "must not exceed MEMBER_APP_KIOSK_MAX_SECONDS"),
+        ({"PERKVILLE_LOGOUT_URL": "ftp://x/"}, "PERKVILLE_LOGOUT_URL must be an absolute"),
+        ({"PERKVILLE_LOGOUT_URL": "https://x/out?a=1"}, "must not carry a query"),
+        ({"PERKVILLE_REGISTER_AT_URLS": "myapp"}, "PERKVILLE_REGISTER_AT_URLS entries"),
+    ],
+)
+def test_bad_mode_settings_are_named(env: dict[str, str], problem: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**GOOD, **env})
+    assert problem in str(caught.value)
+
+
+def test_demo_switches() -> None:
+    args = _parser().parse_args(["demo", "--mode", "kiosk", "--kiosk-idle-seconds", "30"])
+    assert (args.mode, args.kiosk_idle_seconds) == ("kiosk", 30)
+    assert _parser().parse_args(["demo"]).mode == "phone"
+    for bad in (["--mode", "tablet"], ["--kiosk-idle-seconds", "5"]):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["demo", *bad])
+    kiosk = build_demo("http://127.0.0.1:8000", "http://127.0.0.1:8001", mode="kiosk")
+    assert kiosk.settings.perkville_logout_url == "http://127.0.0.1:8001/logout/"
+    assert build_demo("http://a.test", "http://b.test", mode="webview").settings.mode == "webview"
+    assert build_demo("http://a.test", "http://b.test").settings.perkville_logout_url is None
