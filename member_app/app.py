@@ -20,11 +20,13 @@ from . import (
     earn,
     history,
     home,
+    identify,
     join,
     locations,
     more,
     referrals,
     rewards,
+    stepup,
     vouchers,
 )
 from .brand import brand_css
@@ -63,6 +65,8 @@ def create_app(
         routes=[
             *home.routes,
             *auth.routes,
+            *identify.routes,
+            *stepup.routes,
             *earn.routes,
             *rewards.routes,
             *vouchers.routes,

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from .perkville import PerkvilleError
 from .security import csrf_valid, safe_next
-from .session import start_member_session
+from .session import PENDING, start_member_session
 from .settings import Settings
 from .templating import render
 
@@ -62,6 +62,10 @@ def _problem(request: Request, title: str, message: str, status: int) -> Respons
 async def signin(request: Request) -> Response:
     """Send the member to Perkville to sign in and allow this app."""
     settings: Settings = request.app.state.settings
+    if settings.identify and request.query_params.get("pkce") != "1":
+        # Identify first: a member signed in at Perkville sees their points with no prompt.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{request.url_for('signin_identify').path}{query}")
     if request.url.netloc != urlsplit(settings.public_url).netloc:
         # The callback goes to the configured public URL; a sign-in started on another host
         # name (localhost vs 127.0.0.1) would leave its state in a cookie the callback never
@@ -94,7 +98,10 @@ async def callback(request: Request) -> Response:
         if not request.session.pop(_RETRIED, False):
             request.session[_RETRIED] = True
             log.info("sign-in callback with unknown state; restarting sign-in once")
-            return RedirectResponse(request.url_for("signin"), status_code=303)
+            restart = str(request.url_for("signin"))
+            if request.app.state.settings.identify:
+                restart += "?pkce=1"  # the PKCE sign-in again, not the identify flow
+            return RedirectResponse(restart, status_code=303)
         log.info("sign-in callback with unknown state after a restart; giving up")
         return _problem(
             request,
@@ -143,6 +150,11 @@ async def callback(request: Request) -> Response:
 
     after = safe_next(request.session.get(_NEXT)) or request.url_for("home").path
     embed = request.session.get("embed")
+    # An identified member's action waits for this sign-in (stepup.py); it survives the
+    # session's rotation, and only for the member who started it.
+    pending = request.session.get(PENDING)
+    if request.session.get("uid") != user.user_id:
+        pending = None
     start_member_session(
         request,
         user_id=user.user_id,
@@ -152,6 +164,8 @@ async def callback(request: Request) -> Response:
     )
     if embed:
         request.session["embed"] = True
+    if pending is not None:
+        request.session[PENDING] = pending
     log.info("member %s signed in", user.user_id)
     return RedirectResponse(after, status_code=303)
 

@@ -56,7 +56,8 @@ def build_demo(
     mode: str = "phone",
     kiosk_idle_seconds: int = 60,
 ) -> Demo:
-    """The demo, as a phone app, inside a gym's app (`webview`) or on a `kiosk`, whose
+    """The demo, as a phone app, inside a gym's app (`webview`, which starts with the
+    Identify User Flow: the gym's app already knows who is signed in) or on a `kiosk`, whose
     sign-out also ends the sign-in at the sandbox."""
     sandbox = create_sandbox(redirect_uris=[f"{app_url}/auth/callback"])
     settings = Settings(
@@ -73,6 +74,7 @@ def build_demo(
         mode=mode,
         kiosk_idle_seconds=kiosk_idle_seconds,
         perkville_logout_url=f"{sandbox_url}/logout/" if mode == "kiosk" else None,
+        signin_flow="identify" if mode == "webview" else "pkce",
     )
     # The seed is written around one day (DEMO_NOW); both sides start there and run on.
     clock = demo_clock()

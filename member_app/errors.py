@@ -9,8 +9,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .pages import FormExpired, NotJoined, SignInRequired
+from .pages import FormExpired, NotJoined, SignInRequired, StepUpRequired
 from .perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
+from .stepup import step_up
 from .templating import render
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ async def form_expired(request: Request, exc: Exception) -> Response:
 
 exception_handlers = {
     SignInRequired: sign_in_required,
+    StepUpRequired: step_up,
     FormExpired: form_expired,
     NotJoined: not_joined,
     PerkvilleError: perkville_error,

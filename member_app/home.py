@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .challenges import ChallengeCard, ChallengesPage, challenge_cards
@@ -69,14 +69,12 @@ async def home(request: Request) -> Response:
     """Show the member their points and level; or, signed out, the way in."""
     member = current_member(request)
     if member is None:
-        return render(
-            request,
-            "landing.html",
-            {
-                "expired": bool(getattr(request.state, "session_expired", False)),
-                "signed_out": request.query_params.get("signed_out") == "1",
-            },
-        )
+        expired = bool(getattr(request.state, "session_expired", False))
+        signed_out = request.query_params.get("signed_out") == "1"
+        if request.app.state.settings.identify and not (expired or signed_out):
+            # Identify mode: a member signed in at Perkville sees their points at once.
+            return RedirectResponse(request.url_for("signin_identify").path, status_code=303)
+        return render(request, "landing.html", {"expired": expired, "signed_out": signed_out})
     (business, connection, levels, vouchers, locations), (_, cards) = await asyncio.gather(
         _summary(request, member), challenge_cards(request, member)
     )

@@ -24,6 +24,16 @@ class SignInRequired(Exception):
         self.return_to = return_to
 
 
+class StepUpRequired(Exception):
+    """An identified (read-only) member started an action: sign in with PKCE first, then
+    carry on with it (stepup.py)."""
+
+    def __init__(self, path: str, fields: dict[str, str]) -> None:
+        super().__init__(path)
+        self.path = path
+        self.fields = fields
+
+
 class FormExpired(Exception):
     """A state-changing form arrived without this session's CSRF token."""
 
@@ -57,7 +67,12 @@ async def checked_form(request: Request) -> dict[str, str]:
     form = await request.form()
     if not csrf_valid(request, form.get("csrf")):
         raise FormExpired
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    member = current_member(request)
+    if member is not None and member.identified:
+        # Read-only until the member signs in (issue item 3): every action passes here.
+        raise StepUpRequired(request.url.path, {k: v for k, v in fields.items() if k != "csrf"})
+    return fields
 
 
 _ID = re.compile(r"^[0-9]{1,18}$")

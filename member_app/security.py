@@ -29,6 +29,10 @@ class SecurityHeadersMiddleware:
         form_action = "'self'"
         if settings.kiosk and settings.perkville_logout_url:
             form_action += f" {_origin(settings.perkville_logout_url)}"
+        if settings.identify:
+            # An identified member's action is answered with the step-up to Perkville's sign-in
+            # page (stepup.py): the same rule applies to that redirect.
+            form_action += f" {_origin(settings.signin_url)}"
         self.headers = {
             "Content-Security-Policy": (
                 "default-src 'self'; "

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .perkville import AdminView
+
 Clock = Callable[[], float]
 
 # `seen` is rewritten at most this often, so most read-only requests send no Set-Cookie (a
@@ -54,18 +56,20 @@ class TokenBox:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """Who is signed in, and the upstream token to act for them."""
+    """Who is signed in, and the upstream token to act for them. `identified` members were
+    recognised by the Identify User Flow: read-only, `token` is an `AdminView`."""
 
     user_id: int
     first_name: str
     token: str
+    identified: bool = False
 
 
-def start_member_session(
-    request: Request, *, user_id: int, first_name: str, token: str, now: float
-) -> None:
-    """Replace whatever the session held (a new session id: rotation at sign-in)."""
-    box: TokenBox = request.app.state.token_box
+IDENTIFIED = "identify"  # the session's `via` for an identified (read-only) member
+PENDING = "pending"  # an identified member's action waiting for the PKCE sign-in (stepup.py)
+
+
+def _rotate(request: Request, values: dict[str, Any], now: float) -> None:
     session = request.session
     session.clear()
     session.update(
@@ -73,12 +77,25 @@ def start_member_session(
             "sid": secrets.token_urlsafe(16),
             "iat": int(now),
             "seen": int(now),
-            "uid": user_id,
-            "name": first_name,
-            "tok": box.seal(token),
+            **values,
             "csrf": secrets.token_urlsafe(24),
         }
     )
+
+
+def start_member_session(
+    request: Request, *, user_id: int, first_name: str, token: str, now: float
+) -> None:
+    """Replace whatever the session held (a new session id: rotation at sign-in)."""
+    box: TokenBox = request.app.state.token_box
+    _rotate(request, {"uid": user_id, "name": first_name, "tok": box.seal(token)}, now)
+
+
+def start_identified_session(
+    request: Request, *, user_id: int, first_name: str, now: float
+) -> None:
+    """A read-only session for a member Perkville identified: no token of theirs is kept."""
+    _rotate(request, {"uid": user_id, "name": first_name, "via": IDENTIFIED}, now)
 
 
 def current_member(request: Request) -> Member | None:
@@ -86,12 +103,19 @@ def current_member(request: Request) -> Member | None:
     uid = session.get("uid")
     if not isinstance(uid, int):
         return None
+    name = str(session.get("name", ""))
+    if session.get("via") == IDENTIFIED:
+        admin_token = request.app.state.settings.admin_token
+        if not admin_token:  # identify switched off since: sign in again
+            session.clear()
+            return None
+        return Member(uid, name, AdminView(admin_token, uid), identified=True)
     token = request.app.state.token_box.open(session.get("tok"))
     if token is None:
         # Sealed with a key we no longer hold (secret rotated) or tampered: start over.
         session.clear()
         return None
-    return Member(uid, str(session.get("name", "")), token)
+    return Member(uid, name, token)
 
 
 class SessionTimeoutMiddleware:

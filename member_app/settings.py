@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
 MIN_SECRET_LENGTH = 32
 MODES = ("phone", "webview", "kiosk")
+SIGNIN_FLOWS = ("pkce", "identify")
 # What MEMBER_APP_KIOSK_IDLE_SECONDS accepts; `Settings(...)` itself allows shorter idle times
 # (down to 1 s) so browser tests need not wait ten seconds.
 KIOSK_IDLE_RANGE = (10, 3600)
@@ -64,6 +65,10 @@ class Settings:
     # The app URLs the business listed under "Allowed registration URLs" (research §15): the
     # only `register_at` values passed on to Perkville.
     register_at_urls: tuple[str, ...] = ()
+    # How a member's visit starts: `pkce` (sign in and allow the app) or `identify` (Perkville's
+    # Identify User Flow: a member already signed in at Perkville is recognised with no prompt
+    # and browses read-only; any action asks for the PKCE sign-in first). Needs admin_token.
+    signin_flow: str = "pkce"
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -91,6 +96,16 @@ class Settings:
     def redirect_uri(self) -> str:
         """The one callback URL registered with Perkville (never derived from the request)."""
         return f"{self.public_url}/auth/callback"
+
+    @property
+    def identify_redirect_uri(self) -> str:
+        """Where Perkville's identify page sends the member back (registered for the admin
+        token's client, reference "Identify Token" Step 1)."""
+        return f"{self.public_url}/auth/identify/callback"
+
+    @property
+    def identify(self) -> bool:
+        return self.signin_flow == "identify"
 
     @property
     def cookies_secure(self) -> bool:
@@ -174,6 +189,7 @@ class Settings:
             "kiosk_max_seconds": integer("MEMBER_APP_KIOSK_MAX_SECONDS", 900),
             "perkville_logout_url": env.get("PERKVILLE_LOGOUT_URL", "").strip() or None,
             "register_at_urls": tuple(env.get("PERKVILLE_REGISTER_AT_URLS", "").split()),
+            "signin_flow": env.get("MEMBER_APP_SIGNIN_FLOW", "pkce").strip().lower() or "pkce",
         }
         if problems:
             raise SettingsError(problems)
@@ -235,6 +251,16 @@ def _problems(s: Settings) -> list[str]:
     for url in s.register_at_urls:
         if "://" not in url or any(c.isspace() or ord(c) < 32 for c in url):
             problems.append(f"PERKVILLE_REGISTER_AT_URLS entries must be app URLs, got {url!r}")
+    if s.signin_flow not in SIGNIN_FLOWS:
+        problems.append(f"MEMBER_APP_SIGNIN_FLOW must be pkce or identify, got {s.signin_flow!r}")
+    elif s.signin_flow == "identify" and not s.admin_token:
+        problems.append(
+            "MEMBER_APP_SIGNIN_FLOW=identify needs PERKVILLE_ADMIN_TOKEN (a staff token with "
+            "ADMIN_IDENTIFY_USER and ADMIN_CUSTOMER_INFO; make one with: member-app admin-token)"
+        )
+    elif s.signin_flow == "identify" and s.mode == "kiosk":
+        # A shared screen would recognise whoever last signed in at Perkville on it.
+        problems.append("MEMBER_APP_SIGNIN_FLOW=identify is not for MEMBER_APP_MODE=kiosk")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     return problems

@@ -9,9 +9,10 @@ from .errors import (
     PerkvilleRequestError,
     PerkvilleUnavailable,
 )
-from .models import Business, Connection, Level, User
+from .models import AdminView, Business, Connection, Level, User
 
 __all__ = [
+    "AdminView",
     "Business",
     "Connection",
     "Level",

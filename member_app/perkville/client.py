@@ -22,7 +22,7 @@ from .errors import (
     PerkvilleRequestError,
     PerkvilleUnavailable,
 )
-from .models import Business, Connection, Level, User
+from .models import AdminView, Business, Connection, Level, User, id_from_uri
 from .program import EarningRule, Location, Page, Reward, Transaction, Voucher
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,33 @@ class PerkvilleClient:
         """The member who owns `token` (GET /v2/users/me/)."""
         return User.from_api(await self._get(token, "/v2/users/me/"))
 
+    # --- the Identify User Flow (reference, "Identify Token") ---
+
+    async def identify_token(
+        self, admin_token: str, *, identify_url: str, redirect_uri: str, state: str
+    ) -> str:
+        """Step 1: a single-use identify token (ADMIN_IDENTIFY_USER). The body is form-encoded:
+        "Do NOT JSON-encode the POST body"."""
+        data = await self._request(
+            admin_token,
+            "POST",
+            identify_url,
+            data={"redirect_uri": redirect_uri, "state": state},
+        )
+        token = data.get("identify_token")
+        if not isinstance(token, str) or not token:
+            raise PerkvilleUnavailable("Perkville sent no identify token")
+        return token
+
+    async def user_by_code(self, admin_token: str, code: str) -> User | None:
+        """Step 3: the one member an identification code names, or None (unknown, expired,
+        used: Perkville answers an empty list)."""
+        data = await self._get(admin_token, "/v2/users/", {"code": code})
+        objects = data.get("objects")
+        if not isinstance(objects, list) or len(objects) != 1:
+            return None
+        return User.from_api(objects[0])
+
     async def business(self, token: str, business_id: int) -> Business:
         data = await self._get_public(token, f"/v2/businesses/{business_id}/")
         return Business.from_api(data)
@@ -89,12 +116,12 @@ class PerkvilleClient:
 
     async def earning(self, token: str, business_id: int, loc_id: int | None) -> list[EarningRule]:
         """Earning rules as this member sees them, in Perkville's display order."""
-        data = await self._get(token, "/v2/earning/", self._view(business_id, loc_id))
+        data = await self._get(token, "/v2/earning/", self._view(token, business_id, loc_id))
         return [EarningRule.from_api(obj) for obj in data.get("objects", [])]
 
     async def redeeming(self, token: str, business_id: int, loc_id: int | None) -> list[Reward]:
         """Rewards as this member sees them, in Perkville's display order."""
-        data = await self._get(token, "/v2/redeeming/", self._view(business_id, loc_id))
+        data = await self._get(token, "/v2/redeeming/", self._view(token, business_id, loc_id))
         return [Reward.from_api(obj) for obj in data.get("objects", [])]
 
     async def redeem(
@@ -123,7 +150,7 @@ class PerkvilleClient:
         data = await self._get(
             token,
             "/v2/transactions/",
-            {"business": business_id, "user": "me", "trans_source_id": trans_source_id},
+            {"business": business_id, "user": _user(token), "trans_source_id": trans_source_id},
         )
         objects = data.get("objects", [])
         return Transaction.from_api(objects[0]) if objects else None
@@ -142,7 +169,7 @@ class PerkvilleClient:
         """A page of the member's point history."""
         params: dict[str, Any] = {
             "business": business_id,
-            "user": "me",
+            "user": _user(token),
             "limit": limit,
             "offset": offset,
         }
@@ -159,11 +186,49 @@ class PerkvilleClient:
 
     async def vouchers(self, token: str, business_id: int) -> list[Voucher]:
         """The member's vouchers, in Perkville's display order."""
+        if isinstance(token, AdminView):
+            return await self._admin_vouchers(token, business_id)
         data = await self._get(token, "/v2/user-vouchers/", {"business": business_id, "limit": 100})
         return [Voucher.from_api(obj) for obj in data.get("objects", [])]
 
     async def voucher(self, token: str, voucher_id: int) -> Voucher:
+        if isinstance(token, AdminView):
+            data = await self._get(token, f"/v2/vouchers/{voucher_id}/")
+            # The staff token sees every voucher of the business: anyone else's reads as
+            # missing, exactly as it does for a member's own token.
+            if id_from_uri(data.get("user")) != token.user_id:
+                raise PerkvilleNotFound("Not this member's voucher", status=404)
+            return (await self._with_perks(token, [data]))[0]
         return Voucher.from_api(await self._get(token, f"/v2/user-vouchers/{voucher_id}/"))
+
+    async def _admin_vouchers(self, token: AdminView, business_id: int) -> list[Voucher]:
+        """An identified member's vouchers: User Voucher needs USER_CUSTOMER_INFO, so the
+        reference's Voucher resource (ADMIN_CUSTOMER_REDEEM), filtered to the member; newest
+        first, as a member's own list is."""
+        params = {"business": business_id, "user": token.user_id, "limit": 100}
+        data = await self._get(token, "/v2/vouchers/", params)
+        objects = [obj for obj in data.get("objects", []) if isinstance(obj, dict)]
+        objects = [obj for obj in objects if id_from_uri(obj.get("user")) == token.user_id]
+        objects.sort(key=lambda obj: str(obj.get("created_datetime") or ""), reverse=True)
+        return await self._with_perks(token, objects)
+
+    async def _with_perks(self, token: str, objects: list[dict[str, Any]]) -> list[Voucher]:
+        """The Voucher resource has no title or fine print: take them from its (public) perk."""
+        perk_ids = {pid for obj in objects if (pid := id_from_uri(obj.get("perk"))) is not None}
+        perks: dict[int, dict[str, Any]] = {}
+        for perk_id in sorted(perk_ids):
+            perks[perk_id] = await self._get_public(token, f"/v2/perks/{perk_id}/")
+        vouchers = []
+        for obj in objects:
+            perk = perks.get(id_from_uri(obj.get("perk")) or 0, {})
+            merged = {
+                "title": perk.get("title", ""),
+                "perk_description": perk.get("description", ""),
+                "perk_fine_print": perk.get("fine_print", ""),
+                **obj,
+            }
+            vouchers.append(Voucher.from_api(merged))
+        return vouchers
 
     async def mark_voucher_used(self, token: str, voucher_id: int) -> Voucher:
         data = await self._send(
@@ -195,7 +260,7 @@ class PerkvilleClient:
         """The member's challenge connections at the business: joined, left or invited.
         `user=me` keeps a staff member's token to their own records (reference, Challenge
         Connection: ADMIN_CUSTOMER_INFO sees the whole business)."""
-        params = {"business": business_id, "user": "me"}
+        params = {"business": business_id, "user": _user(token)}
         objects = await self._every(token, "/v2/challenge-connections/", params)
         return [ChallengeConnection.from_api(obj) for obj in objects]
 
@@ -345,8 +410,11 @@ class PerkvilleClient:
     # --- plumbing -----------------------------------------------------------------------------
 
     @staticmethod
-    def _view(business_id: int, loc_id: int | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"business": business_id, "view_as_user": "true", "limit": 100}
+    def _view(token: str, business_id: int, loc_id: int | None) -> dict[str, Any]:
+        # view_as_user needs USER_CUSTOMER_INFO; an identified member (staff token) sees the
+        # program from the signed-out perspective, their balance coming from the connection.
+        as_user = "false" if isinstance(token, AdminView) else "true"
+        params: dict[str, Any] = {"business": business_id, "view_as_user": as_user, "limit": 100}
         if loc_id is not None:
             params["loc_id"] = loc_id
         return params
@@ -386,6 +454,7 @@ class PerkvilleClient:
         *,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         try:
             response = await self._http.request(
@@ -393,6 +462,7 @@ class PerkvilleClient:
                 path,
                 params=params,
                 json=json,
+                data=data,
                 headers={"Authorization": f"Bearer {token}"},
             )
         except httpx2.TimeoutException as exc:
@@ -400,6 +470,11 @@ class PerkvilleClient:
         except httpx2.HTTPError as exc:
             raise PerkvilleUnavailable(f"Perkville could not be reached ({path})") from exc
         return _parse(response, path)
+
+
+def _user(token: str) -> int | str:
+    """Whose records: the token's own (`me`), or the identified member's (an AdminView)."""
+    return token.user_id if isinstance(token, AdminView) else "me"
 
 
 def _parse(response: httpx2.Response, path: str) -> dict[str, Any]:

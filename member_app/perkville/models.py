@@ -26,6 +26,22 @@ def text_field(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+class AdminView(str):
+    """The app's staff token, reading for one identified member only.
+
+    An identified member (Identify User Flow) has no token of their own: their pages are read
+    with the admin token, and the Perkville client, seeing this type, filters every query to
+    `user_id` instead of `user=me` (issue item 3: never anyone else's data).
+    """
+
+    user_id: int
+
+    def __new__(cls, token: str, user_id: int) -> AdminView:
+        self = super().__new__(cls, token)
+        self.user_id = user_id
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     user_id: int

@@ -1,0 +1,78 @@
+"""Inside a gym's app (webview mode): a member already signed in at Perkville is recognised
+with no prompt (the Identify User Flow); pressing Redeem asks for the PKCE sign-in once and
+then finishes that same redemption.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from member_app.demo import build_demo
+from member_app.serving import ServerThread, bind, url_of
+
+from .conftest import Servers
+
+pytestmark = pytest.mark.browser
+
+MEMBER_EMAIL = "member@example.com"
+MEMBER_PASSWORD = "perkville-demo"
+MAYA = 1001
+SMOOTHIE = 201
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    """This module's own pair of servers: the demo in webview mode (overrides conftest's)."""
+    with contextlib.ExitStack() as stack:
+        app_sock = bind("127.0.0.1", 0)
+        stack.callback(app_sock.close)
+        sandbox_sock = bind("127.0.0.1", 0)
+        stack.callback(sandbox_sock.close)
+        demo = build_demo(url_of(app_sock), url_of(sandbox_sock), mode="webview")
+        assert demo.settings.signin_flow == "identify"
+        stack.enter_context(ServerThread(demo.sandbox, sandbox_sock))
+        stack.enter_context(ServerThread(demo.app, app_sock))
+        settings = demo.settings
+        yield Servers(settings.public_url, settings.api_url, settings, demo.sandbox, demo)
+
+
+def balance(servers: Servers) -> int:
+    store = servers.sandbox.state.store
+    return int(next(c for c in store.connections.values() if c.user_id == MAYA).point_balance)
+
+
+def test_identified_member_sees_points_then_steps_up_to_redeem(
+    page: Page, servers: Servers
+) -> None:
+    # Signed in at Perkville already (the gym's app did that).
+    page.goto(f"{servers.sandbox_url}/login/?next=/")
+    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
+    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+
+    # Opening the app: recognised, no sign-in page, no consent page.
+    page.goto(f"{servers.app_url}/")
+    expect(page).to_have_url(f"{servers.app_url}/")
+    expect(page.get_by_test_id("point-balance")).to_have_text("1,250")
+    before = balance(servers)
+
+    # Redeem: Perkville asks to allow the app once, then the redemption completes.
+    page.goto(f"{servers.app_url}/rewards")
+    page.locator(f'a[href="/rewards/{SMOOTHIE}/redeem"]').click()
+    page.get_by_role("button", name="Redeem for 150 points").click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_text("Redeemed! Here is your voucher.")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(servers.app_url)}/vouchers/\d+"))
+    assert balance(servers) == before - 150
+
+    # A reload or the back button spends nothing more.
+    page.reload()
+    page.go_back()
+    page.go_forward()
+    assert balance(servers) == before - 150
