@@ -20,6 +20,7 @@ from .sandbox.seed import (
     DEFAULT_REDIRECT_URIS,
     MEMBER_EMAIL,
     MEMBER_PASSWORD,
+    PENDING_EMAIL,
 )
 from .serving import ServerThread, bind, url_of
 from .settings import KIOSK_IDLE_RANGE, MODES, Settings, SettingsError
@@ -114,6 +115,7 @@ def _demo_banner(app_url: str, sandbox_url: str) -> str:
     Perkville sandbox: {sandbox_url}/
 
   Demo member:  {MEMBER_EMAIL} / {MEMBER_PASSWORD}
+  Not joined:   {PENDING_EMAIL} / {MEMBER_PASSWORD}
   Staff admin:  {ADMIN_EMAIL} / {ADMIN_PASSWORD}
                 (client {ADMIN_CLIENT_ID}, secret {ADMIN_CLIENT_SECRET})
 
