@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -76,3 +77,43 @@ def test_identified_member_sees_points_then_steps_up_to_redeem(
     page.go_back()
     page.go_forward()
     assert balance(servers) == before - 150
+
+
+def sign_in_at_perkville(page: Page, servers: Servers) -> None:
+    page.goto(f"{servers.sandbox_url}/login/?next=/")
+    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
+    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+
+
+def test_replayed_identify_callback_gives_a_clear_page(page: Page, servers: Servers) -> None:
+    sign_in_at_perkville(page, servers)
+    with page.expect_response(re.compile(r"/auth/identify/callback\?")) as callback:
+        page.goto(f"{servers.app_url}/")
+    callback_url = callback.value.url
+    expect(page.get_by_test_id("point-balance")).to_have_text("1,250")
+    # The same code and state again (a copied link, a history entry): refused, explained.
+    page.goto(callback_url)
+    expect(page.get_by_text("We couldn't recognise you automatically")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in with Perkville")).to_be_visible()
+
+
+def test_expired_identify_token_gives_a_clear_page(page: Page, servers: Servers) -> None:
+    sign_in_at_perkville(page, servers)
+    # The app asks Perkville for an identify token; the browser only gets there 31 minutes on.
+    answer = page.request.get(f"{servers.app_url}/signin/identify", max_redirects=0)
+    identify_url = answer.headers["location"]
+    assert "/identify?token=" in identify_url
+    store = servers.sandbox.state.store
+    running = store.clock
+    store.clock = lambda: running() + timedelta(minutes=31)
+    try:
+        page.goto(identify_url)
+        expect(page.get_by_text("We couldn't confirm who you are")).to_be_visible()
+        # The app recognised no one: member pages still ask to sign in.
+        answer = page.request.get(f"{servers.app_url}/vouchers", max_redirects=0)
+        assert answer.status == 303
+        assert "/signin" in answer.headers["location"]
+    finally:
+        store.clock = running
