@@ -4,18 +4,17 @@ what the member earns, a form to invite a friend by email, and the friends alrea
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import segno
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from .codes import qr_svg
 from .pages import checked_form, require_joined, require_member
 from .perkville import Business, Connection, PerkvilleRequestError
 from .perkville.community import Promotion, Referral
@@ -213,24 +212,10 @@ async def referral_qr(request: Request) -> Response:
     if connection is None or not connection.joined or not connection.referral_offer_url:
         return Response("Not found", status_code=404, media_type="text/plain")
     return Response(
-        qr_svg(connection.referral_offer_url),
+        qr_svg(connection.referral_offer_url, title="QR code of your referral link"),
         media_type="image/svg+xml",
         headers={"Cache-Control": "private, no-store"},
     )
-
-
-def qr_svg(url: str) -> bytes:
-    out = io.BytesIO()
-    segno.make(url, error="m").save(
-        out,
-        kind="svg",
-        scale=8,
-        border=4,
-        xmldecl=False,
-        omitsize=True,  # a viewBox only: the image scales to the width the page gives it
-        title="QR code of your referral link",
-    )
-    return out.getvalue()
 
 
 routes = [

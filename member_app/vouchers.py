@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import barcode
-import segno
-from barcode.writer import SVGWriter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from .codes import barcode_svg, qr_svg
 from .pages import checked_form, path_id, require_member, today
 from .perkville import Business, PerkvilleNotFound, PerkvilleRequestError
 from .perkville.program import Location, Voucher
@@ -137,15 +134,9 @@ async def voucher_code(request: Request) -> Response:
 
 
 def code_svg(voucher: Voucher) -> bytes:
-    out = io.BytesIO()
     if voucher.external_coupon_code:
-        segno.make(voucher.external_coupon_code, error="m").save(
-            out, kind="svg", scale=10, border=2, xmldecl=False, title=f"QR code {voucher.code}"
-        )
-    else:
-        code128 = barcode.get("code128", voucher.voucher_id, writer=SVGWriter())
-        code128.write(out, options={"write_text": False, "module_height": 22.0, "quiet_zone": 4})
-    return out.getvalue()
+        return qr_svg(voucher.external_coupon_code, title=f"QR code {voucher.code}")
+    return barcode_svg(voucher.voucher_id)
 
 
 async def mark_used(request: Request) -> Response:

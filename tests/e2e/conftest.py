@@ -94,3 +94,20 @@ def context(browser: Browser, servers: Servers) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture(params=["with JavaScript", "without JavaScript"])
+def phone_page(
+    request: pytest.FixtureRequest, browser: Browser, servers: Servers
+) -> Iterator[Page]:
+    """A signed-out phone browser on a fresh demo gym, once with scripts on and once off:
+    the pages must work the same either way (progressive enhancement)."""
+    servers.reseed_sandbox()
+    ctx = browser.new_context(
+        viewport=PHONE, java_script_enabled=request.param == "with JavaScript"
+    )
+    ctx.set_default_timeout(5_000)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()

@@ -4,12 +4,11 @@ page through history."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from .conftest import PHONE, Servers
+from .conftest import Servers
 from .test_signin_browser import sign_in_and_allow
 
 pytestmark = pytest.mark.browser
@@ -29,20 +28,11 @@ def smoothie_vouchers(servers: Servers) -> int:
     )
 
 
-@pytest.fixture(params=["with JavaScript", "without JavaScript"])
-def member_page(
-    request: pytest.FixtureRequest, browser: Browser, servers: Servers
-) -> Iterator[Page]:
-    """A signed-in member's page; the app must work the same with scripts off."""
-    servers.reseed_sandbox()
-    context: BrowserContext = browser.new_context(
-        viewport=PHONE, java_script_enabled=request.param == "with JavaScript"
-    )
-    context.set_default_timeout(5_000)
-    page = context.new_page()
-    sign_in_and_allow(page, servers)
-    yield page
-    context.close()
+@pytest.fixture
+def member_page(phone_page: Page, servers: Servers) -> Page:
+    """A signed-in member's page, with and without JavaScript."""
+    sign_in_and_allow(phone_page, servers)
+    return phone_page
 
 
 def test_double_click_back_and_refresh_spend_once(member_page: Page, servers: Servers) -> None:

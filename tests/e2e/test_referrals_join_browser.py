@@ -4,32 +4,17 @@ program by accepting its terms."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from .conftest import PHONE, Servers
+from .conftest import Servers
 from .test_signin_browser import MEMBER_PASSWORD, sign_in_and_allow
 
 pytestmark = pytest.mark.browser
 
 PENDING_EMAIL = "pending@example.com"
 JORDAN_CONNECTION = 3003
-
-
-@pytest.fixture(params=["with JavaScript", "without JavaScript"])
-def fresh_page(
-    request: pytest.FixtureRequest, browser: Browser, servers: Servers
-) -> Iterator[Page]:
-    """A signed-out phone browser; the pages must work the same with scripts off."""
-    servers.reseed_sandbox()
-    context: BrowserContext = browser.new_context(
-        viewport=PHONE, java_script_enabled=request.param == "with JavaScript"
-    )
-    context.set_default_timeout(5_000)
-    yield context.new_page()
-    context.close()
 
 
 def sign_in_as_pending_member(page: Page, servers: Servers) -> None:
@@ -44,8 +29,8 @@ def sign_in_as_pending_member(page: Page, servers: Servers) -> None:
     expect(page.get_by_test_id("point-balance")).to_have_text("120")
 
 
-def test_refer_a_friend_and_see_them_listed(fresh_page: Page, servers: Servers) -> None:
-    page = fresh_page
+def test_refer_a_friend_and_see_them_listed(phone_page: Page, servers: Servers) -> None:
+    page = phone_page
     sign_in_and_allow(page, servers)
     page.goto(f"{servers.app_url}/referrals")
     expect(page.get_by_role("heading", name="Free Week Pass")).to_be_visible()
@@ -65,8 +50,8 @@ def test_refer_a_friend_and_see_them_listed(fresh_page: Page, servers: Servers) 
     assert any(r.to_email == "robin@example.net" for r in store.referrals.values())
 
 
-def test_referral_to_an_existing_customer_is_explained(fresh_page: Page, servers: Servers) -> None:
-    page = fresh_page
+def test_referral_to_an_existing_customer_is_explained(phone_page: Page, servers: Servers) -> None:
+    page = phone_page
     sign_in_and_allow(page, servers)
     page.goto(f"{servers.app_url}/referrals")
     page.get_by_label("Friend's email").fill(PENDING_EMAIL)
@@ -75,8 +60,8 @@ def test_referral_to_an_existing_customer_is_explained(fresh_page: Page, servers
     expect(page.get_by_label("Friend's email")).to_have_value(PENDING_EMAIL)
 
 
-def test_pending_member_joins_the_program(fresh_page: Page, servers: Servers) -> None:
-    page = fresh_page
+def test_pending_member_joins_the_program(phone_page: Page, servers: Servers) -> None:
+    page = phone_page
     sign_in_as_pending_member(page, servers)
     expect(page.get_by_text("haven't joined Summit Rewards yet")).to_be_visible()
     page.get_by_role("link", name="Join now").click()
