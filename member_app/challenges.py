@@ -208,12 +208,25 @@ def assess(
     )
 
 
+def counts_at(challenge: Challenge, loc_id: int | None) -> bool:
+    """Whether visits at this location count towards the challenge (reference, Challenge:
+    `locations`, empty for every location). With no location chosen, every challenge does."""
+    return loc_id is None or not challenge.location_ids or loc_id in challenge.location_ids
+
+
 @dataclass(frozen=True, slots=True)
 class ChallengesPage:
+    """The member's own challenges wherever they count; the ones to join and the ones coming
+    up only where they count at the chosen location `loc_id` (research notes §12, §21.2)."""
+
     cards: list[ChallengeCard]
+    loc_id: int | None = None
 
     def _in(self, *states: str) -> list[ChallengeCard]:
         return [c for c in self.cards if c.state in states]
+
+    def _here(self, *states: str) -> list[ChallengeCard]:
+        return [c for c in self._in(*states) if counts_at(c.challenge, self.loc_id)]
 
     @property
     def in_progress(self) -> list[ChallengeCard]:
@@ -230,12 +243,12 @@ class ChallengesPage:
     @property
     def available(self) -> list[ChallengeCard]:
         # Open ones first; the others say why not, as rewards do (research notes §21.6).
-        cards = self._in(OPEN, INELIGIBLE, NOT_A_MEMBER)
+        cards = self._here(OPEN, INELIGIBLE, NOT_A_MEMBER)
         return sorted(cards, key=lambda c: (not c.can_join, c.end or date.max))
 
     @property
     def upcoming(self) -> list[ChallengeCard]:
-        return sorted(self._in(UPCOMING), key=lambda c: c.start or date.min)
+        return sorted(self._here(UPCOMING), key=lambda c: c.start or date.min)
 
 
 async def challenge_cards(
@@ -282,13 +295,13 @@ async def challenge_cards(
 async def challenges_index(request: Request) -> Response:
     """Show the member's challenges, the ones they can join, and the ones coming up."""
     member = require_member(request)
-    # The challenges list takes no loc_id (reference, Challenge: `locations` only says where
-    # visits count), so every location shows the same challenges; the switcher is here so the
-    # location chosen stays the same across earn, rewards and challenges (research notes §21.2).
+    # The challenges list is scoped to the selected location (research notes §12, §21.2). The
+    # endpoint takes no loc_id, so the app scopes it with each challenge's `locations` (where
+    # visits count); the member's own challenges show whatever the location.
     (business, cards), place = await asyncio.gather(
         challenge_cards(request, member), member_location(request, member)
     )
-    page = ChallengesPage(cards)
+    page = ChallengesPage(cards, place.loc_id)
     return render(
         request,
         "challenges/index.html",

@@ -84,3 +84,13 @@
     if (event.persisted) window.location.reload();
   });
 })();
+// After signing in to finish an action (step-up), carry on without a second tap; the page
+// still has its "Continue" button for browsers without scripts.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosubmit]");
+  if (form && !form.dataset.sent) {
+    form.dataset.sent = "1";
+    form.submit();
+  }
+})();

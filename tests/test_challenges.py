@@ -16,6 +16,7 @@ from .conftest import SignIn, parse_form, visible_text
 
 MAYA_CONNECTION = 3001
 JOINED, OPEN, COMPLETED, INELIGIBLE, UPCOMING, INCOMPLETE = 801, 802, 803, 804, 805, 806
+NORTHGATE = 13  # where the Northgate challenge (804) counts
 
 
 def listed(html: str, list_id: str) -> list[int]:
@@ -60,7 +61,8 @@ def test_each_section_lists_the_right_challenges(sign_in: SignIn, client: TestCl
     assert listed(html, "in-progress") == [JOINED]
     assert listed(html, "completed") == [COMPLETED]
     assert listed(html, "incomplete") == [INCOMPLETE]
-    assert listed(html, "available") == [OPEN, INELIGIBLE]  # open first; the other says why
+    # Downtown (Maya's home): the Northgate challenge counts only at Northgate (test_locations).
+    assert listed(html, "available") == [OPEN]
     assert listed(html, "upcoming") == [UPCOMING]
     text = visible_text(html)
     assert "8 days left · Nov 1 to Nov 30, 2026" in text
@@ -68,9 +70,17 @@ def test_each_section_lists_the_right_challenges(sign_in: SignIn, client: TestCl
     assert "Completed Oct 24, 2026" in text
     assert "Ended Aug 31, 2026" in text
     assert "Complete 6 strength sessions: 4 of 6" in text
-    assert "This challenge is for members of our Northgate club." in text
     assert "Starts in 40 days" in text
     assert 'aria-current="page"' in html and 'href="/more" class="tab is-current"' in html
+
+
+def test_a_location_specific_challenge_is_listed_at_its_location(
+    sign_in: SignIn, client: TestClient
+) -> None:
+    sign_in()
+    html = client.get(f"/challenges?loc_id={NORTHGATE}").text
+    assert listed(html, "available") == [OPEN, INELIGIBLE]  # open first; the other says why
+    assert "This challenge is for members of our Northgate club." in visible_text(html)
 
 
 def test_every_section_says_when_it_is_empty(
@@ -80,8 +90,8 @@ def test_every_section_says_when_it_is_empty(
     sign_in()
     text = visible_text(client.get("/challenges").text)
     assert "You haven't joined a challenge yet." in text
-    assert "No challenges are open to join right now." in text
-    assert "No new challenges are scheduled yet." in text
+    assert "No challenges to join at Summit Fitness Downtown right now." in text
+    assert "No new challenges are scheduled at Summit Fitness Downtown yet." in text
 
 
 def test_every_page_of_challenges_is_listed(

@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 import pytest
+from httpx2 import Response
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -16,8 +17,14 @@ from member_app.settings import SettingsError
 from .conftest import APP_URL, SANDBOX_URL, FakeClock, SignIn, parse_form, path_of, visible_text
 from .sandbox_helpers import MEMBER_EMAIL, MEMBER_PASSWORD, sign_in
 
-MAYA = 1001
+MAYA, MAYA_CONNECTION = 1001, 3001
 PENDING_EMAIL = "pending@example.com"
+JORDAN, JORDAN_CONNECTION = 1003, 3003
+VOUCHER = 52005  # Maya's, UNUSED
+HOLIDAY_HUSTLE = 802  # open for Maya to join
+DOWNTOWN, RIVERSIDE = 11, 12  # Maya's home location, and another
+TERMS = 62  # the program terms Jordan must accept to join
+STEP_UP = "/signin?pkce=1&next=%2Fresume"
 NOT_RECOGNISED = "We couldn't recognise you automatically"
 
 
@@ -59,6 +66,47 @@ def identify(client: TestClient, sandbox_client: TestClient, email: str = MEMBER
     response = client.get(path_of(at_perkville(sandbox_client, identify_link(client))))
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/"
+
+
+def finish_resume(client: TestClient, landed: Response) -> Response:
+    """After the PKCE callback lands on /resume, run the kept action as the browser does and
+    return the action's own answer (a 303). /resume is a page whose form (its CSRF token only)
+    the script submits at once; an older /resume replayed the action on its GET: both work."""
+    assert landed.status_code == 303, landed.text
+    assert landed.headers["location"] == "/resume"
+    page = client.get("/resume")
+    if page.status_code == 303:  # the GET replayed the action itself
+        return page
+    assert page.status_code == 200, page.text
+    match = re.search(r'<form[^>]*action="/resume".*?</form>', page.text, re.S)
+    assert match, "no /resume form on the page"
+    form = parse_form(match.group(0))
+    assert set(form.fields) == {"csrf"}  # the kept input stays on the server, not in the page
+    done = client.post("/resume", data=form.fields)
+    assert done.status_code == 303, done.text
+    return done
+
+
+def step_up_and_resume(sign_in: SignIn, step_up: Response, email: str = MEMBER_EMAIL) -> Response:
+    """The action waited for the PKCE sign-in: sign in, then finish it through /resume."""
+    assert step_up.status_code == 303, step_up.text
+    assert step_up.headers["location"] == STEP_UP
+    callback = sign_in.at_perkville(sign_in.start(step_up.headers["location"]), email=email)
+    return finish_resume(sign_in.client, sign_in.finish(callback))
+
+
+def nothing_left_to_resume(client: TestClient, csrf_page: str = "/challenges") -> None:
+    """The kept action ran once: /resume again, by GET or by its form, only goes home."""
+    assert client.get("/resume").headers["location"] == "/"
+    csrf = parse_form(client.get(csrf_page).text).fields["csrf"]
+    again = client.post("/resume", data={"csrf": csrf})
+    assert again.status_code == 405 or again.headers["location"] == "/"  # 405: GET-only /resume
+
+
+def selected_location(html: str) -> int:
+    match = re.search(r'<option value="(\d+)" selected>', html)
+    assert match, "no location selected in the switcher"
+    return int(match.group(1))
 
 
 def test_identify_needs_an_admin_token() -> None:
@@ -198,12 +246,7 @@ def test_redeem_steps_up_to_pkce_and_completes_the_same_redemption_once(
     assert step_up.headers["location"] == "/signin?pkce=1&next=%2Fresume"
     assert balance(sandbox) == before  # nothing spent yet
 
-    callback = sign_in.at_perkville(sign_in.start(step_up.headers["location"]))
-    landed = sign_in.finish(callback)
-    assert landed.status_code == 303
-    assert landed.headers["location"] == "/resume"
-    done = client.get("/resume")
-    assert done.status_code == 303
+    done = step_up_and_resume(sign_in, step_up)
     assert re.fullmatch(r"/vouchers/\d+\?redeemed=1", done.headers["location"])
     cost = before - balance(sandbox)
     assert cost == 150
@@ -224,14 +267,122 @@ def test_referral_input_is_kept_across_the_step_up(
     csrf = parse_form(client.get("/referrals").text).fields["csrf"]
     fields = {"email": "robin@example.net", "first_name": "Robin", "note": "Spin with me!"}
     step_up = client.post("/referrals", data={"csrf": csrf, **fields})
-    assert step_up.headers["location"] == "/signin?pkce=1&next=%2Fresume"
-    sign_in.finish(sign_in.at_perkville(sign_in.start(step_up.headers["location"])))
-    done = client.get("/resume")
-    assert done.status_code == 303
-    created = next(
-        r for r in sandbox.state.store.referrals.values() if r.to_email == "robin@example.net"
+    assert not any(
+        r.to_email == "robin@example.net" for r in sandbox.state.store.referrals.values()
     )
-    assert (created.to_first_name, created.referral_content) == ("Robin", "Spin with me!")
+    step_up_and_resume(sign_in, step_up)
+    created = [
+        r for r in sandbox.state.store.referrals.values() if r.to_email == "robin@example.net"
+    ]
+    assert len(created) == 1
+    assert (created[0].to_first_name, created[0].referral_content) == ("Robin", "Spin with me!")
+    nothing_left_to_resume(client)
+    assert (
+        sum(r.to_email == "robin@example.net" for r in sandbox.state.store.referrals.values()) == 1
+    )
+
+
+def test_marking_a_voucher_used_steps_up_then_marks_it_once(
+    client: TestClient,
+    sandbox_client: TestClient,
+    sandbox: Starlette,
+    sign_in: SignIn,
+) -> None:
+    identify(client, sandbox_client)
+    vouchers = sandbox.state.store.vouchers
+    confirm = client.get(f"/vouchers/{VOUCHER}/use")
+    assert confirm.status_code == 200
+    form = parse_form(confirm.text)
+    step_up = client.post(f"/vouchers/{VOUCHER}/use", data=form.fields)
+    assert vouchers[VOUCHER].status == "UNUSED"  # nothing done yet
+
+    done = step_up_and_resume(sign_in, step_up)
+    assert done.headers["location"] == f"/vouchers/{VOUCHER}?used=1"
+    assert vouchers[VOUCHER].status == "USED"
+    assert client.get(done.headers["location"]).status_code == 200
+    nothing_left_to_resume(client)
+
+
+def test_joining_a_challenge_steps_up_then_joins_once(
+    client: TestClient,
+    sandbox_client: TestClient,
+    sandbox: Starlette,
+    sign_in: SignIn,
+) -> None:
+    identify(client, sandbox_client)
+
+    def entries() -> list[str]:
+        return [
+            e.join_status
+            for e in sandbox.state.store.challenge_connections.values()
+            if e.challenge_id == HOLIDAY_HUSTLE and e.connection_id == MAYA_CONNECTION
+        ]
+
+    page = client.get(f"/challenges/{HOLIDAY_HUSTLE}")
+    assert f'action="/challenges/{HOLIDAY_HUSTLE}/join"' in page.text
+    csrf = parse_form(page.text).fields["csrf"]
+    step_up = client.post(f"/challenges/{HOLIDAY_HUSTLE}/join", data={"csrf": csrf})
+    assert entries() == []
+
+    done = step_up_and_resume(sign_in, step_up)
+    assert done.headers["location"] == f"/challenges/{HOLIDAY_HUSTLE}?joined=1"
+    assert entries() == ["ACTIVE"]
+    text = visible_text(client.get(done.headers["location"]).text)
+    assert "You're in! Every visit now counts towards this challenge." in text
+    nothing_left_to_resume(client)
+
+
+def test_choosing_a_location_steps_up_then_keeps_the_choice(
+    client: TestClient, sandbox_client: TestClient, sign_in: SignIn
+) -> None:
+    identify(client, sandbox_client)
+    page = client.get("/challenges")
+    assert selected_location(page.text) == DOWNTOWN
+    fields = {
+        "csrf": parse_form(page.text).fields["csrf"],
+        "loc_id": str(RIVERSIDE),
+        "next": "/challenges",
+    }
+    step_up = client.post("/location", data=fields)
+    assert selected_location(client.get("/challenges").text) == DOWNTOWN  # not chosen yet
+
+    done = step_up_and_resume(sign_in, step_up)
+    assert done.headers["location"] == "/challenges"  # the form's `next`, kept too
+    assert selected_location(client.get(done.headers["location"]).text) == RIVERSIDE
+    assert selected_location(client.get("/rewards").text) == RIVERSIDE
+    nothing_left_to_resume(client)
+    assert selected_location(client.get("/earn").text) == RIVERSIDE
+
+
+def test_joining_the_program_steps_up_then_joins_once_with_the_terms_ticked(
+    client: TestClient,
+    sandbox_client: TestClient,
+    sandbox: Starlette,
+    sign_in: SignIn,
+) -> None:
+    identify(client, sandbox_client, PENDING_EMAIL)
+    store = sandbox.state.store
+
+    def accepted() -> list[int]:
+        return [
+            a.agreement_version_id for a in store.user_agreements.values() if a.user_id == JORDAN
+        ]
+
+    page = client.get("/join")
+    assert page.status_code == 200
+    assert f'name="agree-{TERMS}"' in page.text
+    csrf = parse_form(page.text).fields["csrf"]
+    step_up = client.post("/join", data={"csrf": csrf, f"agree-{TERMS}": "yes"})
+    assert accepted() == []
+    assert store.connections[JORDAN_CONNECTION].status == "PENDING"
+
+    done = step_up_and_resume(sign_in, step_up, PENDING_EMAIL)
+    assert done.headers["location"] == "/?joined=1"  # so the tick was kept: the terms are required
+    assert accepted() == [TERMS]
+    assert store.connections[JORDAN_CONNECTION].status == "ACTIVE"
+    assert "Welcome to Summit Rewards!" in visible_text(client.get(done.headers["location"]).text)
+    nothing_left_to_resume(client, "/rewards")
+    assert accepted() == [TERMS]
 
 
 def test_forged_or_oversized_actions_are_not_kept(

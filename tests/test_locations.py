@@ -4,14 +4,16 @@ home-location-only rewards."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from .conftest import SignIn, parse_form, visible_text
+from .test_challenges import listed
 
-DOWNTOWN, RIVERSIDE = 11, 12  # Maya's home, and where she last visited
+DOWNTOWN, RIVERSIDE, NORTHGATE = 11, 12, 13  # Maya's home, where she last visited, another
 SAUNA = 207  # Riverside only, and home-location-only
 SAUNA_TITLE = "Riverside sauna day pass"
 HOME_ONLY = "Only at your home location (Summit Fitness Downtown)."
@@ -140,3 +142,71 @@ def test_redeeming_happens_at_the_chosen_location(
         if t.perk_id == perk_id and t.classification == "REDEEM" and t.points > 0
     ]
     assert spent and spent[-1].location_id == RIVERSIDE
+
+
+# Challenges (seed: community_seed.py). 804 counts only at Northgate; the rest count anywhere.
+CHECK_IN, HUSTLE, CARDIO, NORTHGATE_OPENING, NEW_YEAR, SUMMER = 801, 802, 803, 804, 805, 806
+
+
+def test_challenges_to_join_are_those_that_count_at_the_chosen_location(
+    sign_in: SignIn, client: TestClient
+) -> None:
+    sign_in()
+    downtown = client.get("/challenges").text
+    assert selected_location(downtown) == DOWNTOWN
+    assert listed(downtown, "available") == [HUSTLE]
+    assert "Northgate Grand Opening" not in visible_text(downtown)
+    choose(client, NORTHGATE)
+    northgate = client.get("/challenges").text
+    assert selected_location(northgate) == NORTHGATE
+    # Listed there, with why Maya (home: Downtown) can't join it.
+    assert listed(northgate, "available") == [HUSTLE, NORTHGATE_OPENING]
+    assert "This challenge is for members of our Northgate club." in visible_text(northgate)
+    # The address outranks the saved choice, for that page only.
+    assert listed(client.get(f"/challenges?loc_id={DOWNTOWN}").text, "available") == [HUSTLE]
+
+
+def test_upcoming_challenges_are_scoped_to_the_chosen_location(
+    sign_in: SignIn, client: TestClient, sandbox: Starlette
+) -> None:
+    challenges = sandbox.state.store.challenges
+    challenges[NEW_YEAR] = replace(challenges[NEW_YEAR], location_ids=[DOWNTOWN])
+    sign_in()
+    assert listed(client.get(f"/challenges?loc_id={DOWNTOWN}").text, "upcoming") == [NEW_YEAR]
+    northgate = client.get(f"/challenges?loc_id={NORTHGATE}").text
+    assert listed(northgate, "upcoming") == []
+    assert "No new challenges are scheduled at Summit Fitness Northgate yet." in visible_text(
+        northgate
+    )
+
+
+def test_my_challenges_show_at_every_location(
+    sign_in: SignIn, client: TestClient, sandbox: Starlette
+) -> None:
+    challenges = sandbox.state.store.challenges
+    # Maya's own challenges, each counting at one location only: she still sees them all.
+    for challenge_id, loc_id in ((CHECK_IN, NORTHGATE), (CARDIO, RIVERSIDE), (SUMMER, NORTHGATE)):
+        challenges[challenge_id] = replace(challenges[challenge_id], location_ids=[loc_id])
+    sign_in()
+    for loc_id in (DOWNTOWN, RIVERSIDE, NORTHGATE):
+        html = client.get(f"/challenges?loc_id={loc_id}").text
+        assert listed(html, "in-progress") == [CHECK_IN], loc_id
+        assert listed(html, "completed") == [CARDIO], loc_id
+        assert listed(html, "incomplete") == [SUMMER], loc_id
+
+
+def test_no_challenges_to_join_names_the_location(
+    sign_in: SignIn, client: TestClient, sandbox: Starlette
+) -> None:
+    challenges = sandbox.state.store.challenges
+    challenges[HUSTLE] = replace(challenges[HUSTLE], location_ids=[NORTHGATE])
+    sign_in()
+    downtown = client.get("/challenges").text
+    assert listed(downtown, "available") == []
+    text = visible_text(downtown)
+    assert "No challenges to join at Summit Fitness Downtown right now." in text
+    assert listed(downtown, "in-progress") == [CHECK_IN]  # her own, whatever the location
+    assert listed(client.get(f"/challenges?loc_id={NORTHGATE}").text, "available") == [
+        HUSTLE,
+        NORTHGATE_OPENING,
+    ]
