@@ -49,23 +49,33 @@ def ensure_venv(extra: str | None) -> None:
     stamp.write_text(digest)
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's Chromium (no browser download at test time)."""
-    if CHROMIUM.exists():
-        return
+def apt_install(package: str, what: str, why: str) -> None:
+    """Install one Debian package (with sudo when not root), or stop with what to do."""
     apt = shutil.which("apt-get")
     if apt is None:
-        sys.exit("Browser tests need Chromium at /usr/bin/chromium; install it and run again.")
+        sys.exit(f"{why} need {what}; install it and run again.")
     prefix: list[str] = []
     if os.geteuid() != 0:
         sudo = shutil.which("sudo")
         if sudo is None:
-            sys.exit("Installing Chromium needs root: run `apt-get install chromium` as root.")
+            sys.exit(f"Installing {what} needs root: run `apt-get install {package}` as root.")
         prefix = [sudo]
-    say("installing Debian's chromium for the browser tests")
+    say(f"installing Debian's {package} for the {why.lower()}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(*prefix, apt, "update", "-qq", env=env)
-    run(*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+    run(*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", package, env=env)
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium (no browser download at test time)."""
+    if not CHROMIUM.exists():
+        apt_install("chromium", "Chromium at /usr/bin/chromium", "Browser tests")
+
+
+def ensure_java() -> None:
+    """The HTML validity test runs the Nu HTML checker (vnu.jar), a Java program."""
+    if shutil.which("java") is None:
+        apt_install("default-jre-headless", "Java (a `java` on PATH)", "HTML validity tests")
 
 
 def demo(args: list[str]) -> None:
@@ -76,6 +86,7 @@ def demo(args: list[str]) -> None:
 def test(args: list[str]) -> None:
     ensure_venv("test")
     ensure_chromium()
+    ensure_java()
     say("ruff")
     run(BIN / "ruff", "check", "member_app", "tests", "scripts", "tasks.py")
     run(BIN / "ruff", "format", "--check", "member_app", "tests", "scripts", "tasks.py")

@@ -24,6 +24,7 @@ from . import (
     join,
     locations,
     more,
+    pwa,
     referrals,
     rewards,
     stepup,
@@ -78,6 +79,7 @@ def create_app(
             # --- referrals.routes, join.routes ---
             *referrals.routes,
             *join.routes,
+            *pwa.routes,
             Route("/brand.css", brand_css, name="brand_css"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],

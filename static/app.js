@@ -94,3 +94,22 @@
     form.submit();
   }
 })();
+// Install on a phone: register the service worker (static/sw.js), and on the signed-out
+// landing page forget the member's offline copies of their vouchers (the worker does too).
+(function () {
+  "use strict";
+  if (!("serviceWorker" in navigator)) return;
+  if (document.querySelector("[data-forget-member]") && window.caches) {
+    caches.keys().then(function (keys) {
+      keys.forEach(function (key) {
+        if (key.indexOf("member-") === 0) caches.delete(key);
+      });
+    });
+    if (navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "forget-member" });
+    }
+  }
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+    /* the site works without it */
+  });
+})();
