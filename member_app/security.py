@@ -54,13 +54,17 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_static = scope["path"].startswith("/static/")
+        # `static_url()` adds the content hash as ?v=: that exact URL never changes content.
+        fingerprinted = is_static and b"v=" in scope.get("query_string", b"")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
-                if not is_static:
+                if fingerprinted and message["status"] == 200:
+                    headers["Cache-Control"] = "public, max-age=31536000, immutable"
+                elif not is_static:
                     # Member pages must not be kept by the browser or any proxy; the few
                     # shared resources (brand.css) say otherwise explicitly.
                     headers.setdefault("Cache-Control", "no-store")

@@ -128,3 +128,17 @@ def test_home_summarises_challenges_vouchers_and_referrals(
     assert "2 ready to use" in text
     assert "1 expiring soon" in text
     assert 'href="/referrals"' in response.text
+
+
+def test_pages_are_compressed_and_fingerprinted_files_cached_for_good(
+    sign_in: SignIn, client: TestClient
+) -> None:
+    sign_in()
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert page.headers["cache-control"] == "no-store"
+    start = page.text.index("/static/app.css?v=")
+    css = client.get(page.text[start : page.text.index('"', start)])
+    assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Without the fingerprint the file may change: no year-long caching.
+    assert "immutable" not in client.get("/static/app.css").headers.get("cache-control", "")
