@@ -34,11 +34,13 @@ from . import (
 from .brand import brand_css
 from .errors import exception_handlers
 from .paths import STATIC_DIR
-from .perkville import PerkvilleClient
+from .perkville import PerkvilleClient, PerkvilleError
 from .security import SecurityHeadersMiddleware
 from .session import Clock, SessionTimeoutMiddleware, TokenBox, derive_key
 from .settings import Settings
 from .templating import make_templates
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -58,6 +60,13 @@ def create_app(
             transport=perkville_transport,
             timeout=settings.upstream_timeout_seconds,
         )
+        if settings.admin_token:
+            # With a staff token the program's name, logo and colours are known before the
+            # first member signs in: the landing page, brand.css and the manifest use them.
+            try:
+                await app.state.perkville.business(settings.admin_token, settings.business_id)
+            except PerkvilleError as exc:
+                log.warning("could not load the business at start: %s", type(exc).__name__)
         try:
             yield
         finally:

@@ -142,3 +142,16 @@ def test_pages_are_compressed_and_fingerprinted_files_cached_for_good(
     assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
     # Without the fingerprint the file may change: no year-long caching.
     assert "immutable" not in client.get("/static/app.css").headers.get("cache-control", "")
+
+
+def test_with_a_staff_token_the_landing_page_is_branded_before_anyone_signs_in(
+    client: TestClient,
+) -> None:
+    """The `settings` fixture carries a staff token: the business is loaded at start."""
+    page = client.get("/")
+    assert "Summit Rewards" in visible_text(page.text)
+    assert "/media/businesses/4/logo.svg" in page.text
+    assert "--brand:#0F766E" in client.get("/brand.css").text
+    manifest = client.get("/manifest.webmanifest").json()
+    assert manifest["name"] == "Summit Rewards"
+    assert manifest["theme_color"] == "#0F766E"
