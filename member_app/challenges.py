@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import checked_form, member_location, path_id, require_member, today
+from .pages import checked_form, choose_location, path_id, require_member, today
 from .perkville import Business, Connection, PerkvilleRequestError
 from .perkville.challenges import (
     Challenge,
@@ -20,6 +20,7 @@ from .perkville.challenges import (
     ChallengeRequirement,
     RequirementSummary,
 )
+from .perkville.program import Location
 from .session import Member
 from .templating import render
 
@@ -251,14 +252,25 @@ class ChallengesPage:
         return sorted(self._here(UPCOMING), key=lambda c: c.start or date.min)
 
 
+@dataclass(frozen=True, slots=True)
+class ChallengeData:
+    """The challenges as this member sees them, with what was fetched alongside them (the
+    member's connection and the business's locations), so callers need not fetch it again."""
+
+    business: Business
+    connection: Connection | None
+    locations: list[Location]
+    cards: list[ChallengeCard]
+
+
 async def challenge_cards(
     request: Request, member: Member, only: int | None = None
-) -> tuple[Business, list[ChallengeCard]]:
+) -> ChallengeData:
     """Every challenge of the business as this member sees it (or just `only`). Two round trips:
     progress needs the ids of the member's challenge connections."""
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    business, challenges, entries, requirements, connection = await asyncio.gather(
+    business, challenges, entries, requirements, connection, locations = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
         perkville.challenges(member.token, settings.business_id),
         perkville.challenge_connections(member.token, settings.business_id),
@@ -266,6 +278,7 @@ async def challenge_cards(
         perkville.connection(
             member.token, business_id=settings.business_id, user_id=member.user_id
         ),
+        perkville.locations(member.token, settings.business_id),
     )
     challenges = [c for c in challenges if only is None or c.challenge_id == only]
     shown = {c.challenge_id for c in challenges}
@@ -289,7 +302,7 @@ async def challenge_cards(
         )
         for c in challenges
     ]
-    return business, cards
+    return ChallengeData(business, connection, locations, cards)
 
 
 async def challenges_index(request: Request) -> Response:
@@ -298,15 +311,14 @@ async def challenges_index(request: Request) -> Response:
     # The challenges list is scoped to the selected location (research notes §12, §21.2). The
     # endpoint takes no loc_id, so the app scopes it with each challenge's `locations` (where
     # visits count); the member's own challenges show whatever the location.
-    (business, cards), place = await asyncio.gather(
-        challenge_cards(request, member), member_location(request, member)
-    )
-    page = ChallengesPage(cards, place.loc_id)
+    data = await challenge_cards(request, member)
+    place = choose_location(request, data.locations, data.connection)
+    page = ChallengesPage(data.cards, place.loc_id)
     return render(
         request,
         "challenges/index.html",
         {"tab": "more", "page": page, "place": place},
-        business=business,
+        business=data.business,
     )
 
 
@@ -323,7 +335,8 @@ async def challenge_detail(request: Request) -> Response:
     challenge_id = path_id(request, "challenge_id")
     if challenge_id is None:
         return await _missing(request, member)
-    business, cards = await challenge_cards(request, member, only=challenge_id)
+    data = await challenge_cards(request, member, only=challenge_id)
+    business, cards = data.business, data.cards
     if not cards:
         return await _missing(request, member, business)
     card = cards[0]

@@ -12,8 +12,7 @@ from starlette.routing import Route
 from .challenges import ChallengeCard, ChallengesPage, challenge_cards
 from .pages import today
 from .perkville import Business, Connection, Level
-from .perkville.program import Location, Voucher
-from .session import Member, current_member
+from .session import current_member
 from .settings import Settings
 from .templating import render
 from .vouchers import VoucherView, view_of
@@ -75,9 +74,15 @@ async def home(request: Request) -> Response:
             # Identify mode: a member signed in at Perkville sees their points at once.
             return RedirectResponse(request.url_for("signin_identify").path, status_code=303)
         return render(request, "landing.html", {"expired": expired, "signed_out": signed_out})
-    (business, connection, levels, vouchers, locations), (_, cards) = await asyncio.gather(
-        _summary(request, member), challenge_cards(request, member)
+    settings: Settings = request.app.state.settings
+    perkville = request.app.state.perkville
+    # The challenge data carries the business, connection and locations: fetched once.
+    data, levels, vouchers = await asyncio.gather(
+        challenge_cards(request, member),
+        perkville.levels(member.token, settings.business_id),
+        perkville.vouchers(member.token, settings.business_id),
     )
+    business, connection, locations = data.business, data.connection, data.locations
     on = today(request)
     page = HomePage(
         first_name=member.first_name,
@@ -85,25 +90,9 @@ async def home(request: Request) -> Response:
         connection=connection,
         progress=LevelProgress.compute(levels, connection) if connection else None,
         unused=[view_of(v, locations, on) for v in vouchers if v.status == "UNUSED"],
-        challenges=ChallengesPage(cards).in_progress,
+        challenges=ChallengesPage(data.cards).in_progress,
     )
     return render(request, "home/index.html", {"page": page, "tab": "home"}, business=business)
-
-
-async def _summary(
-    request: Request, member: Member
-) -> tuple[Business, Connection | None, list[Level], list[Voucher], list[Location]]:
-    settings: Settings = request.app.state.settings
-    perkville = request.app.state.perkville
-    return await asyncio.gather(  # type: ignore[no-any-return]
-        perkville.business(member.token, settings.business_id),
-        perkville.connection(
-            member.token, business_id=settings.business_id, user_id=member.user_id
-        ),
-        perkville.levels(member.token, settings.business_id),
-        perkville.vouchers(member.token, settings.business_id),
-        perkville.locations(member.token, settings.business_id),
-    )
 
 
 routes = [Route("/", home, name="home")]
