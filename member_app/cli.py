@@ -12,6 +12,14 @@ import uvicorn
 from .app import create_app
 from .demo import build_demo
 from .sandbox import create_sandbox
+from .sandbox.bench_seed import BENCH_CLIENT_ID, BENCH_CLIENT_SECRET, MAX_MEMBERS, bench_email
+from .sandbox.conditions import (
+    DEFAULT_FAULTS,
+    FAULT_KINDS,
+    MAX_LATENCY_MS,
+    Conditions,
+    conditions_from,
+)
 from .sandbox.seed import (
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
@@ -44,6 +52,126 @@ def _kiosk_idle(value: str) -> int:
     return seconds
 
 
+def _latency(value: str) -> float:
+    try:
+        ms = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of milliseconds") from None
+    # `not <=` also refuses nan.
+    if not 0 <= ms <= MAX_LATENCY_MS:
+        raise argparse.ArgumentTypeError(f"from 0 to {MAX_LATENCY_MS:g} milliseconds")
+    return ms
+
+
+def _members(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number of members") from None
+    if not 0 <= count <= MAX_MEMBERS:
+        raise argparse.ArgumentTypeError(f"from 0 to {MAX_MEMBERS}")
+    return count
+
+
+def _fault_rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a probability from 0 to 1, e.g. 0.05") from None
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError("a probability from 0 to 1, e.g. 0.05")
+    return rate
+
+
+def _faults(value: str) -> tuple[str, ...]:
+    kinds = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"a comma-separated list of {','.join(FAULT_KINDS)} (got {value!r})"
+        )
+    return tuple(dict.fromkeys(kinds))
+
+
+def _fault_seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError("a whole number from 0")
+    return seed
+
+
+def _add_condition_options(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's conditions and bench members (sandbox/README.md), on `sandbox` and `demo`."""
+    group = parser.add_argument_group("sandbox conditions")
+    group.add_argument(
+        "--latency-ms",
+        type=_latency,
+        default=0.0,
+        metavar="N",
+        help="delay every sandbox response by N milliseconds (0)",
+    )
+    group.add_argument(
+        "--members",
+        type=_members,
+        default=0,
+        metavar="K",
+        help=f"seed K bench members bench-1..K@example.com, 0 to {MAX_MEMBERS} (0)",
+    )
+    group.add_argument(
+        "--fault-rate",
+        type=_fault_rate,
+        default=0.0,
+        metavar="F",
+        help="probability from 0 to 1 that a /v2/ request gets a fault (0)",
+    )
+    group.add_argument(
+        "--faults",
+        type=_faults,
+        default=DEFAULT_FAULTS,
+        metavar="KINDS",
+        help=f"fault kinds to draw from: comma list of {','.join(FAULT_KINDS)} "
+        f"(default {','.join(DEFAULT_FAULTS)})",
+    )
+    group.add_argument(
+        "--fault-seed",
+        type=_fault_seed,
+        default=None,
+        metavar="N",
+        help="seed the fault draw, for a repeatable run",
+    )
+
+
+def _conditions_of(args: argparse.Namespace) -> Conditions:
+    return conditions_from(
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        faults=args.faults,
+        seed=args.fault_seed,
+    )
+
+
+def _conditions_banner(conditions: Conditions, members: int) -> str:
+    lines = []
+    if conditions.latency_ms:
+        lines.append(f"  Sandbox latency: {conditions.latency_ms:g} ms per response")
+    if conditions.fault_rate:
+        seed = f", seed {conditions.seed}" if conditions.seed is not None else ""
+        lines.append(
+            f"  Sandbox faults:  {conditions.fault_rate:g} of /v2/ requests "
+            f"({','.join(conditions.faults)}{seed})"
+        )
+    if members:
+        last = bench_email(members)
+        lines.append(
+            f"  Bench members:   {bench_email(1)} .. {last} / {MEMBER_PASSWORD}"
+            f" (password grant: client {BENCH_CLIENT_ID}, secret {BENCH_CLIENT_SECRET})"
+        )
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="member-app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="kiosk mode: sign out after N seconds without a tap (60)",
     )
+    _add_condition_options(demo)
 
     serve = commands.add_parser("serve", help="run the app against the configured Perkville")
     serve.add_argument("--host", default="127.0.0.1")
@@ -86,6 +215,7 @@ def _parser() -> argparse.ArgumentParser:
         help="register a callback URI for the demo client (repeatable; default: the app on "
         "127.0.0.1:8000 and localhost:8000)",
     )
+    _add_condition_options(sandbox)
     # --- admin-token parser (identify helper) ---
     admin = commands.add_parser(
         "admin-token",
@@ -107,7 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _demo_banner(app_url: str, sandbox_url: str) -> str:
+def _demo_banner(app_url: str, sandbox_url: str, extra: str = "") -> str:
     return f"""
   member-app demo is running.
 
@@ -118,14 +248,21 @@ def _demo_banner(app_url: str, sandbox_url: str) -> str:
   Not joined:   {PENDING_EMAIL} / {MEMBER_PASSWORD}
   Staff admin:  {ADMIN_EMAIL} / {ADMIN_PASSWORD}
                 (client {ADMIN_CLIENT_ID}, secret {ADMIN_CLIENT_SECRET})
-
+{extra}
   Press Ctrl-C to stop both.
 """
 
 
 def demo(
-    host: str, port: int, sandbox_port: int, mode: str = "phone", kiosk_idle_seconds: int = 60
+    host: str,
+    port: int,
+    sandbox_port: int,
+    mode: str = "phone",
+    kiosk_idle_seconds: int = 60,
+    conditions: Conditions | None = None,
+    members: int = 0,
 ) -> int:
+    conditions = conditions if conditions is not None else Conditions()
     try:
         app_sock, sandbox_sock = bind(host, port), bind(host, sandbox_port)
     except OSError as exc:
@@ -133,10 +270,19 @@ def demo(
         print("Choose other ports with --port and --sandbox-port.", file=sys.stderr)
         return 2
     demo = build_demo(
-        url_of(app_sock), url_of(sandbox_sock), mode=mode, kiosk_idle_seconds=kiosk_idle_seconds
+        url_of(app_sock),
+        url_of(sandbox_sock),
+        mode=mode,
+        kiosk_idle_seconds=kiosk_idle_seconds,
+        latency_ms=conditions.latency_ms,
+        fault_rate=conditions.fault_rate,
+        faults=conditions.faults,
+        fault_seed=conditions.seed,
+        members=members,
     )
+    extra = _conditions_banner(conditions, members)
     with ServerThread(demo.sandbox, sandbox_sock):
-        print(_demo_banner(demo.settings.public_url, demo.settings.api_url), flush=True)
+        print(_demo_banner(demo.settings.public_url, demo.settings.api_url, extra), flush=True)
         server = uvicorn.Server(uvicorn.Config(demo.app, log_level="info"))
         server.run(sockets=[app_sock])
     return 0
@@ -160,9 +306,21 @@ def serve(host: str, port: int, forwarded_allow_ips: str) -> int:
     return 0
 
 
-def sandbox(host: str, port: int, redirect_uris: list[str] | None) -> int:
+def sandbox(
+    host: str,
+    port: int,
+    redirect_uris: list[str] | None,
+    conditions: Conditions | None = None,
+    members: int = 0,
+) -> int:
+    conditions = conditions if conditions is not None else Conditions()
     print(f"Perkville sandbox on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
-    app = create_sandbox(redirect_uris=redirect_uris or DEFAULT_REDIRECT_URIS)
+    print(_conditions_banner(conditions, members), end="", flush=True)
+    app = create_sandbox(
+        redirect_uris=redirect_uris or DEFAULT_REDIRECT_URIS,
+        conditions=conditions,
+        members=members,
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
 
@@ -171,7 +329,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
-        return demo(args.host, args.port, args.sandbox_port, args.mode, args.kiosk_idle_seconds)
+        return demo(
+            args.host,
+            args.port,
+            args.sandbox_port,
+            args.mode,
+            args.kiosk_idle_seconds,
+            _conditions_of(args),
+            args.members,
+        )
     # --- admin-token dispatch (identify helper) ---
     if args.command == "admin-token":
         from . import admin_token  # kept at this anchor
@@ -184,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "serve":
         return serve(args.host, args.port, args.forwarded_allow_ips)
-    return sandbox(args.host, args.port, args.redirect_uris)
+    return sandbox(args.host, args.port, args.redirect_uris, _conditions_of(args), args.members)
 
 
 if __name__ == "__main__":

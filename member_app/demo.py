@@ -6,12 +6,15 @@ Used by `member-app demo` and by the end-to-end tests, so both run exactly the s
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
 from .app import create_app
 from .sandbox import create_sandbox, demo_store
+from .sandbox.bench_seed import seed_bench
+from .sandbox.conditions import DEFAULT_FAULTS, conditions_from
 from .sandbox.seed import (
     ADMIN_CLIENT_ID,
     ADMIN_EMAIL,
@@ -28,12 +31,14 @@ class Demo:
     settings: Settings
     sandbox: Starlette
     app: Starlette
+    members: int = 0
 
     def reseed(self) -> None:
-        """A fresh demo gym (no consents, codes or member tokens), on the same calendar; the
-        app's staff token carries over."""
+        """A fresh demo gym (no consents, codes or member tokens; the bench members again),
+        on the same calendar; the app's staff token and the sandbox's conditions carry over."""
         old = self.sandbox.state.store
         fresh = demo_store(redirect_uris=[self.settings.redirect_uri])
+        seed_bench(fresh, self.members)
         fresh.clock = old.clock
         if self.settings.admin_token:
             fresh.tokens[self.settings.admin_token] = old.tokens[self.settings.admin_token]
@@ -55,11 +60,25 @@ def build_demo(
     secret_key: str | None = None,
     mode: str = "phone",
     kiosk_idle_seconds: int = 60,
+    latency_ms: float = 0.0,
+    fault_rate: float = 0.0,
+    faults: Iterable[str] = DEFAULT_FAULTS,
+    fault_seed: int | None = None,
+    members: int = 0,
 ) -> Demo:
     """The demo, as a phone app, inside a gym's app (`webview`, which starts with the
     Identify User Flow: the gym's app already knows who is signed in) or on a `kiosk`, whose
-    sign-out also ends the sign-in at the sandbox."""
-    sandbox = create_sandbox(redirect_uris=[f"{app_url}/auth/callback"])
+    sign-out also ends the sign-in at the sandbox.
+
+    `latency_ms`, `fault_rate`, `faults` and `fault_seed` set the sandbox's conditions (see
+    sandbox/README.md); `members` adds that many bench members."""
+    sandbox = create_sandbox(
+        redirect_uris=[f"{app_url}/auth/callback"],
+        conditions=conditions_from(
+            latency_ms=latency_ms, fault_rate=fault_rate, faults=faults, seed=fault_seed
+        ),
+        members=members,
+    )
     settings = Settings(
         # A fresh secret per run: demo sessions do not need to survive a restart.
         secret_key=secret_key or secrets.token_urlsafe(48),
@@ -80,4 +99,4 @@ def build_demo(
     clock = demo_clock()
     sandbox.state.store.clock = clock
     app = create_app(settings, clock=lambda: clock().timestamp())
-    return Demo(settings, sandbox, app)
+    return Demo(settings, sandbox, app, members)

@@ -21,13 +21,16 @@ from starlette.templating import Jinja2Templates
 
 from ..paths import TEMPLATES_DIR
 from . import api, community, identify, oauth, rewards
+from .bench_seed import seed_bench
+from .conditions import Conditions, ConditionsMiddleware
+from .conditions import routes as conditions_routes
 from .errors import ApiError
 from .seed import DEFAULT_REDIRECT_URIS, demo_store
 from .store import Store
 
 SESSION_COOKIE = "perkville_sandbox"
 
-__all__ = ["create_sandbox", "demo_store"]
+__all__ = ["Conditions", "create_sandbox", "demo_store"]
 
 
 async def business_logo(request: Request) -> Response:
@@ -100,9 +103,13 @@ def create_sandbox(
     *,
     redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
     session_secret: str | None = None,
+    conditions: Conditions | None = None,
+    members: int = 0,
 ) -> Starlette:
     """Build the sandbox. With no `store`, the demo gym is seeded with `redirect_uris`
-    registered for the demo client."""
+    registered for the demo client. `members` adds that many bench members (bench_seed.py) to
+    the store; `conditions` (latency, faults; conditions.py) start as given, else neutral."""
+    conditions = conditions if conditions is not None else Conditions()
     app = Starlette(
         routes=[
             *oauth.routes,
@@ -115,8 +122,12 @@ def create_sandbox(
             *identify.routes,
             Route("/media/businesses/{business_id:int}/logo.svg", business_logo),
             Route("/media/levels/{level_id:int}/badge.svg", level_badge),
+            *conditions_routes,
         ],
         middleware=[
+            # First, so it sits outside everything else the sandbox does: latency and faults
+            # hit before sessions or routing, as a slow network or a failing proxy would.
+            Middleware(ConditionsMiddleware, conditions=conditions),
             Middleware(
                 SessionMiddleware,
                 secret_key=session_secret or secrets.token_urlsafe(32),
@@ -124,7 +135,7 @@ def create_sandbox(
                 # are not separated by port.
                 session_cookie=SESSION_COOKIE,
                 same_site="lax",
-            )
+            ),
         ],
         exception_handlers={
             ApiError: api_error,
@@ -133,5 +144,7 @@ def create_sandbox(
         },
     )
     app.state.store = store if store is not None else demo_store(redirect_uris)
+    seed_bench(app.state.store, members)
+    app.state.conditions = conditions
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
     return app
