@@ -25,6 +25,7 @@ from . import (
     join,
     locations,
     more,
+    ops,
     pwa,
     referrals,
     rewards,
@@ -32,6 +33,7 @@ from . import (
     vouchers,
 )
 from .brand import brand_css
+from .cache import Cache, backend_for
 from .errors import exception_handlers
 from .paths import STATIC_DIR
 from .perkville import PerkvilleClient, PerkvilleError
@@ -51,14 +53,20 @@ def create_app(
 ) -> Starlette:
     """Build the member app. `perkville_transport` lets tests and the demo reach a sandbox
     in-process; `clock` lets tests move time for session timeouts."""
-    logging.getLogger("member_app").setLevel(settings.log_level)
+    ops.configure_logging(settings.log_level)
+    metrics = ops.Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        cache = None if settings.baseline else Cache(backend_for(settings.cache_url, clock), clock)
         app.state.perkville = PerkvilleClient(
             settings.api_url,
             transport=perkville_transport,
             timeout=settings.upstream_timeout_seconds,
+            observe=metrics.upstream,
+            cache=cache,
+            member_ttl=settings.member_cache_seconds,
+            one_at_a_time=settings.baseline,
         )
         if settings.admin_token:
             # With a staff token the program's name, logo and colours are known before the
@@ -71,6 +79,8 @@ def create_app(
             yield
         finally:
             await app.state.perkville.aclose()
+            if cache is not None:
+                await cache.aclose()
 
     app = Starlette(
         routes=[
@@ -90,10 +100,13 @@ def create_app(
             *referrals.routes,
             *join.routes,
             *pwa.routes,
+            *ops.routes,
             Route("/brand.css", brand_css, name="brand_css"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            # Outermost: the request id, request metrics and access log cover all below.
+            Middleware(ops.RequestMiddleware, metrics=metrics),
             # Pages are HTML and compress ~5x (issue 5: home first load within 50 KB).
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(SecurityHeadersMiddleware, settings=settings),
@@ -119,6 +132,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.readiness = ops.Readiness()
     app.state.clock = clock
     app.state.templates = make_templates()
     app.state.token_box = TokenBox(settings.secret_key)

@@ -263,14 +263,31 @@ class ChallengeData:
     cards: list[ChallengeCard]
 
 
+# The ids of the challenge connections this session last tracked progress for: fetching their
+# progress alongside the challenge connections themselves saves a round trip (issue 6).
+TRACKED_KEY = "cct"
+TRACKED_KEPT = 20  # more than this, and the guess is not worth the cookie
+
+
 async def challenge_cards(
     request: Request, member: Member, only: int | None = None
 ) -> ChallengeData:
-    """Every challenge of the business as this member sees it (or just `only`). Two round trips:
-    progress needs the ids of the member's challenge connections."""
+    """Every challenge of the business as this member sees it (or just `only`). Progress
+    needs the ids of the member's challenge connections; the ids this session saw last time
+    are fetched at once, and only new ones cost a second round trip."""
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    business, challenges, entries, requirements, connection, locations = await asyncio.gather(
+    known = request.session.get(TRACKED_KEY) if not settings.baseline else None
+    known = [i for i in known if isinstance(i, int)] if isinstance(known, list) else []
+    (
+        business,
+        challenges,
+        entries,
+        requirements,
+        connection,
+        locations,
+        summaries,
+    ) = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
         perkville.challenges(member.token, settings.business_id),
         perkville.challenge_connections(member.token, settings.business_id),
@@ -279,16 +296,24 @@ async def challenge_cards(
             member.token, business_id=settings.business_id, user_id=member.user_id
         ),
         perkville.locations(member.token, settings.business_id),
+        perkville.challenge_summaries(member.token, known),
     )
+    tracked = sorted(
+        e.challenge_connection_id
+        for e in entries
+        if (e.joined or e.completed) and e.challenge_connection_id is not None
+    )
+    missing = [i for i in tracked if i not in known]
+    if missing:
+        summaries = summaries + await perkville.challenge_summaries(member.token, missing)
+    if not settings.baseline and tracked != known:
+        if len(tracked) <= TRACKED_KEPT:
+            request.session[TRACKED_KEY] = tracked
+        else:
+            request.session.pop(TRACKED_KEY, None)
     challenges = [c for c in challenges if only is None or c.challenge_id == only]
     shown = {c.challenge_id for c in challenges}
     entry_of = {e.challenge_id: e for e in entries if e.challenge_id in shown}
-    tracked = [
-        e.challenge_connection_id
-        for e in entry_of.values()
-        if (e.joined or e.completed) and e.challenge_connection_id is not None
-    ]
-    summaries = await perkville.challenge_summaries(member.token, tracked)
     on = today(request)
     goals = sorted(requirements, key=lambda r: (r.display_order is None, r.display_order or 0))
     cards = [

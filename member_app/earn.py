@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .pages import member_location, require_member, today
+from .pages import at_member_location, require_member, today
 from .perkville.program import DateRangeBonus, EarningRule
 from .templating import render
 
@@ -44,11 +44,14 @@ async def earn(request: Request) -> Response:
     member = require_member(request)
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    business, place = await asyncio.gather(
+    business, (place, _, rules) = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
-        member_location(request, member),
+        at_member_location(
+            request,
+            member,
+            lambda loc_id: perkville.earning(member.token, settings.business_id, loc_id),
+        ),
     )
-    rules = await perkville.earning(member.token, settings.business_id, place.loc_id)
     on = today(request)
     return render(
         request,

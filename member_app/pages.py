@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 
-from .perkville import Connection
+from .perkville import Connection, PerkvilleError
 from .perkville.program import Location
 from .security import csrf_valid
-from .session import Member, current_member
+from .session import Member, current_member, member_acted
 
 
 class SignInRequired(Exception):
@@ -72,10 +74,13 @@ async def checked_form(request: Request) -> dict[str, str]:
     if member is not None and member.identified:
         # Read-only until the member signs in (issue item 3): every action passes here.
         raise StepUpRequired(request.url.path, {k: v for k, v in fields.items() if k != "csrf"})
+    # Whatever the member is about to do changes what they see: read it afresh from now on.
+    member_acted(request)
     return fields
 
 
 _ID = re.compile(r"^[0-9]{1,18}$")
+T = TypeVar("T")
 
 
 def path_id(request: Request, name: str) -> int | None:
@@ -137,17 +142,61 @@ def choose_location(
     return Place(location, locations, home, notice)
 
 
-async def member_location(request: Request, member: Member) -> Place:
-    """The member's location for this page (see `choose_location`)."""
+# The location this session's pages were last shown for: a guess that lets a page fetch what
+# depends on the location alongside the connection that decides it (issue 6: one round trip).
+LOCATION_GUESS_KEY = "lg"
+
+
+def _location_guess(request: Request) -> int | None:
+    raw = request.query_params.get("loc_id", "")
+    if _ID.match(raw):
+        return int(raw)
+    for key in (LOCATION_KEY, LOCATION_GUESS_KEY):
+        value = request.session.get(key)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+async def at_member_location(
+    request: Request, member: Member, fetch: Callable[[int | None], Awaitable[T]]
+) -> tuple[Place, Connection | None, T]:
+    """The member's location for this page (see `choose_location`), their connection, and
+    `fetch(location id)`: the earning rules or rewards there.
+
+    The location can depend on the connection (its home location), which would make two round
+    trips. So `fetch` starts at once for the location guessed from the address, the saved
+    choice or this session's last page, and runs again only when the guess was wrong."""
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    locations, connection = await asyncio.gather(
+    guess = None if settings.baseline else _location_guess(request)
+    locations, connection, guessed = await asyncio.gather(
         perkville.locations(member.token, settings.business_id),
         perkville.connection(
             member.token, business_id=settings.business_id, user_id=member.user_id
         ),
+        _attempt(fetch, guess),
     )
-    return choose_location(request, locations, connection)
+    place = choose_location(request, locations, connection)
+    remember = place.loc_id is not None and not place.from_query and not settings.baseline
+    if remember and request.session.get(LOCATION_GUESS_KEY) != place.loc_id:
+        request.session[LOCATION_GUESS_KEY] = place.loc_id
+    if guessed is not None and place.loc_id == guess:
+        return place, connection, guessed[0]
+    return place, connection, await fetch(place.loc_id)
+
+
+async def _attempt(
+    fetch: Callable[[int | None], Awaitable[T]], guess: int | None
+) -> tuple[T] | None:
+    """`fetch(guess)`, or None when there is no guess or it failed (a wrong guess, such as a
+    `loc_id` of another business, must not fail the page: the real fetch follows)."""
+    if guess is None:
+        return None
+    try:
+        return (await fetch(guess),)
+    except PerkvilleError:
+        return None
 
 
 def today(request: Request) -> date:

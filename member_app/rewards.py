@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from .pages import (
     Place,
+    at_member_location,
     checked_form,
-    choose_location,
     path_id,
     require_joined,
     require_member,
@@ -116,18 +116,16 @@ async def _program(
 ) -> tuple[Business, Connection | None, list[Level], list[Reward], Place]:
     settings = request.app.state.settings
     perkville = request.app.state.perkville
-    # Rewards differ by location (reference, Redeeming Rules: loc_id), and choosing one needs
-    # the connection's home location: two round trips.
-    business, connection, levels, locations = await asyncio.gather(
+    # Rewards differ by location (reference, Redeeming Rules: loc_id).
+    business, levels, (place, connection, rewards) = await asyncio.gather(
         perkville.business(member.token, settings.business_id),
-        perkville.connection(
-            member.token, business_id=settings.business_id, user_id=member.user_id
-        ),
         perkville.levels(member.token, settings.business_id),
-        perkville.locations(member.token, settings.business_id),
+        at_member_location(
+            request,
+            member,
+            lambda loc_id: perkville.redeeming(member.token, settings.business_id, loc_id),
+        ),
     )
-    place = choose_location(request, locations, connection)
-    rewards = await perkville.redeeming(member.token, settings.business_id, place.loc_id)
     return business, connection, levels, rewards, place
 
 

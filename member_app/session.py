@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .perkville import AdminView
+from .perkville import AdminView, MemberToken
 
 Clock = Callable[[], float]
 
@@ -98,24 +98,39 @@ def start_identified_session(
     _rotate(request, {"uid": user_id, "name": first_name, "via": IDENTIFIED}, now)
 
 
+def _cache_scope(session: dict[str, Any]) -> str | None:
+    """This session's per-member cache: its id and generation (see `member_acted`)."""
+    sid = session.get("sid")
+    return f"{sid}.{session.get('cg', 0)}" if isinstance(sid, str) else None
+
+
+def member_acted(request: Request) -> None:
+    """The member changed something upstream (redeemed, joined...): their cached data is out of
+    date. A new generation in the cookie leaves the old entries unread until they expire, which
+    works the same for every replica and needs no cache-wide delete."""
+    generation = request.session.get("cg", 0)
+    request.session["cg"] = generation + 1 if isinstance(generation, int) else 1
+
+
 def current_member(request: Request) -> Member | None:
     session = request.session
     uid = session.get("uid")
     if not isinstance(uid, int):
         return None
     name = str(session.get("name", ""))
+    scope = _cache_scope(session)
     if session.get("via") == IDENTIFIED:
         admin_token = request.app.state.settings.admin_token
         if not admin_token:  # identify switched off since: sign in again
             session.clear()
             return None
-        return Member(uid, name, AdminView(admin_token, uid), identified=True)
+        return Member(uid, name, AdminView(admin_token, uid, scope), identified=True)
     token = request.app.state.token_box.open(session.get("tok"))
     if token is None:
         # Sealed with a key we no longer hold (secret rotated) or tampered: start over.
         session.clear()
         return None
-    return Member(uid, name, token)
+    return Member(uid, name, MemberToken(token, scope))
 
 
 class SessionTimeoutMiddleware:

@@ -69,6 +69,14 @@ class Settings:
     # Identify User Flow: a member already signed in at Perkville is recognised with no prompt
     # and browses read-only; any action asks for the PKCE sign-in first). Needs admin_token.
     signin_flow: str = "pkce"
+    # Where Perkville's answers are cached (issue 6): `memory` (this process) or a Redis URL
+    # (`redis://host:6379/0`), so that replicas share one cache.
+    cache_url: str = "memory"
+    # How long a member's own data (balance, vouchers, history) is reused within their session;
+    # anything they do themselves clears it at once. 0 turns it off.
+    member_cache_seconds: float = 20.0
+    # Benchmark only (bench/speed.py --baseline): nothing cached, upstream calls one at a time.
+    baseline: bool = False
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -154,14 +162,17 @@ class Settings:
                 problems.append(f"{name} must be a number, got {raw!r}")
                 return default
 
-        secure_raw = env.get("MEMBER_APP_SECURE_COOKIES", "").strip().lower()
-        secure: bool | None = None
-        if secure_raw in {"1", "true", "yes", "on"}:
-            secure = True
-        elif secure_raw in {"0", "false", "no", "off"}:
-            secure = False
-        elif secure_raw:
-            problems.append(f"MEMBER_APP_SECURE_COOKIES must be true or false, got {secure_raw!r}")
+        def flag(name: str) -> bool | None:
+            raw = env.get(name, "").strip().lower()
+            if raw in {"1", "true", "yes", "on"}:
+                return True
+            if raw in {"0", "false", "no", "off"}:
+                return False
+            if raw:
+                problems.append(f"{name} must be true or false, got {raw!r}")
+            return None
+
+        secure = flag("MEMBER_APP_SECURE_COOKIES")
 
         kiosk_idle = integer("MEMBER_APP_KIOSK_IDLE_SECONDS", 60)
         low, high = KIOSK_IDLE_RANGE
@@ -190,6 +201,9 @@ class Settings:
             "perkville_logout_url": env.get("PERKVILLE_LOGOUT_URL", "").strip() or None,
             "register_at_urls": tuple(env.get("PERKVILLE_REGISTER_AT_URLS", "").split()),
             "signin_flow": env.get("MEMBER_APP_SIGNIN_FLOW", "pkce").strip().lower() or "pkce",
+            "cache_url": env.get("MEMBER_APP_CACHE_URL", "memory").strip() or "memory",
+            "member_cache_seconds": number("MEMBER_APP_MEMBER_CACHE_SECONDS", 20.0),
+            "baseline": bool(flag("MEMBER_APP_BASELINE")),
         }
         if problems:
             raise SettingsError(problems)
@@ -261,6 +275,15 @@ def _problems(s: Settings) -> list[str]:
     elif s.signin_flow == "identify" and s.mode == "kiosk":
         # A shared screen would recognise whoever last signed in at Perkville on it.
         problems.append("MEMBER_APP_SIGNIN_FLOW=identify is not for MEMBER_APP_MODE=kiosk")
+    if s.cache_url != "memory" and urlsplit(s.cache_url).scheme not in {
+        "redis",
+        "rediss",
+        "unix",
+    }:
+        # The URL itself is not echoed: it may carry Redis's password.
+        problems.append("MEMBER_APP_CACHE_URL must be memory or a redis:// (rediss://) URL")
+    if not 0 <= s.member_cache_seconds <= 300:
+        problems.append("MEMBER_APP_MEMBER_CACHE_SECONDS must be from 0 to 300")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     return problems

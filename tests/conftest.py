@@ -199,3 +199,33 @@ def visible_text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
     return " ".join(" ".join(parser.parts).split())
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis on a Unix socket of its own (Debian's redis-server, which tasks.py
+    installs), for the tests of a cache shared by replicas."""
+    import shutil
+    import subprocess
+    import time
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is missing: run the tests with `python3 tasks.py test`")
+    folder = tmp_path_factory.mktemp("redis")
+    socket = folder / "redis.sock"
+    process = subprocess.Popen(
+        [server, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not socket.exists():
+            assert process.poll() is None, "redis-server stopped at start"
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.02)
+        yield f"unix://{socket}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

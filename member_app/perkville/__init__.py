@@ -9,13 +9,14 @@ from .errors import (
     PerkvilleRequestError,
     PerkvilleUnavailable,
 )
-from .models import AdminView, Business, Connection, Level, User
+from .models import AdminView, Business, Connection, Level, MemberToken, User
 
 __all__ = [
     "AdminView",
     "Business",
     "Connection",
     "Level",
+    "MemberToken",
     "PerkvilleAuthError",
     "PerkvilleClient",
     "PerkvilleError",

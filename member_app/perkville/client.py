@@ -6,12 +6,16 @@ Views never build upstream URLs or parse upstream JSON; they call these methods.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
 
+from ..cache import Cache
 from .challenges import Challenge, ChallengeConnection, ChallengeRequirement, RequirementSummary
 from .community import AgreementAcceptance, AgreementVersion, Promotion, Referral
 from .errors import (
@@ -27,9 +31,24 @@ from .program import EarningRule, Location, Page, Reward, Transaction, Voucher
 
 log = logging.getLogger(__name__)
 
-# Business records and levels are public and change rarely; Perkville's guide asks clients to
-# cache them rather than fetch them on every screen.
+# Business records, levels, locations, challenges... are public and change rarely; Perkville's
+# guide asks clients to cache them rather than fetch them on every screen. Fresh for 5 minutes,
+# then served for up to a day more while a background call refreshes them (issue 6).
 PUBLIC_TTL_SECONDS = 300.0
+PUBLIC_STALE_SECONDS = 86_400.0
+
+# Told of every upstream call once it ends: (method, endpoint, status, seconds). The endpoint is
+# the path with ids as `{id}`, so metrics have few labels; status is the HTTP status, or
+# "timeout" or "error" when no answer came.
+Observer = Callable[[str, str, str, float], None]
+
+_ID_SEGMENT = re.compile(r"/[0-9]+(?=/|$)")
+
+
+def endpoint_of(path: str) -> str:
+    """`/v2/user-vouchers/42/` as `/v2/user-vouchers/{id}/` (and an absolute URL's path)."""
+    path = httpx2.URL(path).path if "://" in path else path
+    return _ID_SEGMENT.sub("/{id}", path)
 
 
 class PerkvilleClient:
@@ -41,17 +60,42 @@ class PerkvilleClient:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
+        observe: Observer | None = None,
+        cache: Cache | None = None,
+        member_ttl: float = 0.0,
+        one_at_a_time: bool = False,
     ) -> None:
+        """`cache` None caches nothing; `member_ttl` is how long a member's own data is kept
+        for their session (0: not at all); `one_at_a_time` makes each member's calls wait for
+        one another (the benchmark's baseline: what concurrency buys)."""
+        self._observe = observe
         self._http = httpx2.AsyncClient(
             base_url=api_url,
             transport=transport,
-            timeout=httpx2.Timeout(timeout),
+            # Every call has a deadline; connecting gets less, so a dead host fails fast.
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, 3.0)),
+            # One pool for every member: keep-alive saves a TCP (and TLS) handshake per call.
+            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=50),
             headers={"Accept": "application/json", "User-Agent": "member-app/0.1"},
         )
-        self._public: dict[str, tuple[float, Any]] = {}
+        self._cache = cache
+        self._member_ttl = member_ttl
+        self._serial: dict[str, asyncio.Lock] | None = {} if one_at_a_time else None
+        # The business as last seen, for pages that must not wait for Perkville (brand.css,
+        # the manifest, the landing page): kept in-process whatever the cache backend.
+        self._businesses: dict[int, dict[str, Any]] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def reachable(self) -> bool:
+        """Whether Perkville answers at all (for /readyz): any HTTP answer below 500 counts,
+        a 401 to this token-less request included."""
+        try:
+            response = await self._http.get("/v2/", timeout=httpx2.Timeout(3.0))
+        except httpx2.HTTPError:
+            return False
+        return response.status_code < 500
 
     # --- endpoints ----------------------------------------------------------------------------
 
@@ -88,12 +132,13 @@ class PerkvilleClient:
 
     async def business(self, token: str, business_id: int) -> Business:
         data = await self._get_public(token, f"/v2/businesses/{business_id}/")
+        self._businesses[business_id] = data
         return Business.from_api(data)
 
     def cached_business(self, business_id: int) -> Business | None:
         """The business as last fetched by anyone, without a call (for signed-out pages)."""
-        entry = self._public.get(self._key(f"/v2/businesses/{business_id}/", None))
-        return Business.from_api(entry[1]) if entry else None
+        data = self._businesses.get(business_id)
+        return Business.from_api(data) if data is not None else None
 
     async def levels(self, token: str, business_id: int) -> list[Level]:
         data = await self._get_public(token, "/v2/levels/", {"business": business_id, "limit": 100})
@@ -102,7 +147,7 @@ class PerkvilleClient:
 
     async def connection(self, token: str, *, business_id: int, user_id: int) -> Connection | None:
         """The member's connection to the business, or None when they have none."""
-        data = await self._get(
+        data = await self._get_member(
             token, "/v2/connections/", {"business": business_id, "user": user_id}
         )
         objects = data.get("objects", [])
@@ -116,12 +161,14 @@ class PerkvilleClient:
 
     async def earning(self, token: str, business_id: int, loc_id: int | None) -> list[EarningRule]:
         """Earning rules as this member sees them, in Perkville's display order."""
-        data = await self._get(token, "/v2/earning/", self._view(token, business_id, loc_id))
+        data = await self._get_member(token, "/v2/earning/", self._view(token, business_id, loc_id))
         return [EarningRule.from_api(obj) for obj in data.get("objects", [])]
 
     async def redeeming(self, token: str, business_id: int, loc_id: int | None) -> list[Reward]:
         """Rewards as this member sees them, in Perkville's display order."""
-        data = await self._get(token, "/v2/redeeming/", self._view(token, business_id, loc_id))
+        data = await self._get_member(
+            token, "/v2/redeeming/", self._view(token, business_id, loc_id)
+        )
         return [Reward.from_api(obj) for obj in data.get("objects", [])]
 
     async def redeem(
@@ -179,7 +226,7 @@ class PerkvilleClient:
             params["transaction_dt__gte"] = since
         if until:
             params["transaction_dt__lte"] = until
-        data = await self._get(token, "/v2/transactions/", params)
+        data = await self._get_member(token, "/v2/transactions/", params)
         meta = data.get("meta") or {}
         items = tuple(Transaction.from_api(obj) for obj in data.get("objects", []))
         return Page(int(meta.get("total_count", len(items))), offset, limit, items)
@@ -188,25 +235,26 @@ class PerkvilleClient:
         """The member's vouchers, in Perkville's display order."""
         if isinstance(token, AdminView):
             return await self._admin_vouchers(token, business_id)
-        data = await self._get(token, "/v2/user-vouchers/", {"business": business_id, "limit": 100})
+        params = {"business": business_id, "limit": 100}
+        data = await self._get_member(token, "/v2/user-vouchers/", params)
         return [Voucher.from_api(obj) for obj in data.get("objects", [])]
 
     async def voucher(self, token: str, voucher_id: int) -> Voucher:
         if isinstance(token, AdminView):
-            data = await self._get(token, f"/v2/vouchers/{voucher_id}/")
+            data = await self._get_member(token, f"/v2/vouchers/{voucher_id}/")
             # The staff token sees every voucher of the business: anyone else's reads as
             # missing, exactly as it does for a member's own token.
             if id_from_uri(data.get("user")) != token.user_id:
                 raise PerkvilleNotFound("Not this member's voucher", status=404)
             return (await self._with_perks(token, [data]))[0]
-        return Voucher.from_api(await self._get(token, f"/v2/user-vouchers/{voucher_id}/"))
+        return Voucher.from_api(await self._get_member(token, f"/v2/user-vouchers/{voucher_id}/"))
 
     async def _admin_vouchers(self, token: AdminView, business_id: int) -> list[Voucher]:
         """An identified member's vouchers: User Voucher needs USER_CUSTOMER_INFO, so the
         reference's Voucher resource (ADMIN_CUSTOMER_REDEEM), filtered to the member; newest
         first, as a member's own list is."""
         params = {"business": business_id, "user": token.user_id, "limit": 100}
-        data = await self._get(token, "/v2/vouchers/", params)
+        data = await self._get_member(token, "/v2/vouchers/", params)
         objects = [obj for obj in data.get("objects", []) if isinstance(obj, dict)]
         objects = [obj for obj in objects if id_from_uri(obj.get("user")) == token.user_id]
         objects.sort(key=lambda obj: str(obj.get("created_datetime") or ""), reverse=True)
@@ -215,9 +263,11 @@ class PerkvilleClient:
     async def _with_perks(self, token: str, objects: list[dict[str, Any]]) -> list[Voucher]:
         """The Voucher resource has no title or fine print: take them from its (public) perk."""
         perk_ids = {pid for obj in objects if (pid := id_from_uri(obj.get("perk"))) is not None}
-        perks: dict[int, dict[str, Any]] = {}
-        for perk_id in sorted(perk_ids):
-            perks[perk_id] = await self._get_public(token, f"/v2/perks/{perk_id}/")
+        ordered = sorted(perk_ids)
+        found = await asyncio.gather(
+            *(self._get_public(token, f"/v2/perks/{perk_id}/") for perk_id in ordered)
+        )
+        perks = dict(zip(ordered, found, strict=True))
         vouchers = []
         for obj in objects:
             perk = perks.get(id_from_uri(obj.get("perk")) or 0, {})
@@ -261,7 +311,7 @@ class PerkvilleClient:
         `user=me` keeps a staff member's token to their own records (reference, Challenge
         Connection: ADMIN_CUSTOMER_INFO sees the whole business)."""
         params = {"business": business_id, "user": _user(token)}
-        objects = await self._every(token, "/v2/challenge-connections/", params)
+        objects = await self._every(token, "/v2/challenge-connections/", params, member=True)
         return [ChallengeConnection.from_api(obj) for obj in objects]
 
     async def challenge_summaries(
@@ -272,7 +322,7 @@ class PerkvilleClient:
             return []
         params = {"challenge_connection__in": ",".join(map(str, challenge_connection_ids))}
         objects = await self._every(
-            token, "/v2/challenge-connection-requirement-summaries/", params
+            token, "/v2/challenge-connection-requirement-summaries/", params, member=True
         )
         return [RequirementSummary.from_api(obj) for obj in objects]
 
@@ -286,10 +336,16 @@ class PerkvilleClient:
         return ChallengeConnection.from_api(data)
 
     async def _every(
-        self, token: str, path: str, params: dict[str, Any], *, public: bool = False
+        self,
+        token: str,
+        path: str,
+        params: dict[str, Any],
+        *,
+        public: bool = False,
+        member: bool = False,
     ) -> list[dict[str, Any]]:
         """Every object of a list, page by page at Perkville's largest page size (100)."""
-        fetch = self._get_public if public else self._get
+        fetch = self._get_public if public else self._get_member if member else self._get
         objects: list[dict[str, Any]] = []
         offset = 0
         for _ in range(50):  # 5,000 records: a bound, should a `next` link never end
@@ -308,7 +364,7 @@ class PerkvilleClient:
     async def referrals(self, token: str, business_id: int, user_id: int) -> list[Referral]:
         """The friends this member referred (USER_REFERRAL also lists referrals *to* the
         member, hence the referrer filter)."""
-        data = await self._get(
+        data = await self._get_member(
             token,
             "/v2/referrals/",
             {"business": business_id, "referral_from_user": user_id, "limit": 100},
@@ -363,7 +419,7 @@ class PerkvilleClient:
     async def accepted_agreements(
         self, token: str, business_id: int, user_id: int
     ) -> list[AgreementAcceptance]:
-        data = await self._get(
+        data = await self._get_member(
             token,
             "/v2/user-business-agreements/",
             {"business": business_id, "user": user_id, "limit": 100},
@@ -426,15 +482,28 @@ class PerkvilleClient:
     async def _get_public(
         self, token: str, path: str, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        key = self._key(path, params)
-        entry = self._public.get(key)
-        now = time.monotonic()
-        if entry is not None and entry[0] > now:
-            data: dict[str, Any] = entry[1]
-            return data
-        data = await self._get(token, path, params)
-        self._public[key] = (now + PUBLIC_TTL_SECONDS, data)
-        return data
+        """The business's public data: the same for every member, so one cache for all."""
+        if self._cache is None:
+            return await self._get(token, path, params)
+        return await self._cache.fetch(
+            "p:" + self._key(path, params),
+            lambda: self._get(token, path, params),
+            fresh=PUBLIC_TTL_SECONDS,
+            stale=PUBLIC_STALE_SECONDS,
+        )
+
+    async def _get_member(
+        self, token: str, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A member's own data: cached briefly for their session only, never served stale."""
+        scope = getattr(token, "cache_scope", None)
+        if self._cache is None or self._member_ttl <= 0 or scope is None:
+            return await self._get(token, path, params)
+        return await self._cache.fetch(
+            f"m:{scope}:" + self._key(path, params),
+            lambda: self._get(token, path, params),
+            fresh=self._member_ttl,
+        )
 
     async def _get(
         self, token: str, path: str, params: dict[str, Any] | None = None
@@ -456,6 +525,23 @@ class PerkvilleClient:
         json: dict[str, Any] | None = None,
         data: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        if self._serial is not None:
+            lock = self._serial.setdefault(token, asyncio.Lock())
+            async with lock:
+                return await self._call(token, method, path, params, json, data)
+        return await self._call(token, method, path, params, json, data)
+
+    async def _call(
+        self,
+        token: str,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: dict[str, Any] | None,
+        data: dict[str, str] | None,
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        outcome = "error"
         try:
             response = await self._http.request(
                 method,
@@ -465,10 +551,15 @@ class PerkvilleClient:
                 data=data,
                 headers={"Authorization": f"Bearer {token}"},
             )
+            outcome = str(response.status_code)
         except httpx2.TimeoutException as exc:
+            outcome = "timeout"
             raise PerkvilleUnavailable(f"Perkville did not answer in time ({path})") from exc
         except httpx2.HTTPError as exc:
             raise PerkvilleUnavailable(f"Perkville could not be reached ({path})") from exc
+        finally:
+            if self._observe is not None:
+                self._observe(method, endpoint_of(path), outcome, time.perf_counter() - started)
         return _parse(response, path)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 _ID_IN_URI = re.compile(r"/(\d+)/?$")
 
@@ -26,7 +26,22 @@ def text_field(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-class AdminView(str):
+class MemberToken(str):
+    """A bearer token acting for one member, and the session cache it may read.
+
+    `cache_scope` names this session's per-member cache (issue 6). The app changes it when the
+    member acts, so what they just did shows at once; None means nothing of theirs is cached.
+    """
+
+    cache_scope: str | None
+
+    def __new__(cls, token: str, cache_scope: str | None = None) -> Self:
+        self = super().__new__(cls, token)
+        self.cache_scope = cache_scope
+        return self
+
+
+class AdminView(MemberToken):
     """The app's staff token, reading for one identified member only.
 
     An identified member (Identify User Flow) has no token of their own: their pages are read
@@ -36,8 +51,8 @@ class AdminView(str):
 
     user_id: int
 
-    def __new__(cls, token: str, user_id: int) -> AdminView:
-        self = super().__new__(cls, token)
+    def __new__(cls, token: str, user_id: int, cache_scope: str | None = None) -> Self:
+        self = super().__new__(cls, token, cache_scope)
         self.user_id = user_id
         return self
 

@@ -1,0 +1,183 @@
+"""The upstream cache: Perkville's answers kept for a while, in-process or in Redis.
+
+Two kinds of entry (issue 6):
+- the business's public data (business, locations, levels, challenges, promotions...): fresh for
+  `fresh` seconds, then served stale while one background fetch refreshes it, so a warm page
+  never waits for it;
+- a member's own data (balance, vouchers, history...): fresh for a few seconds per session, never
+  served stale, and dropped when the member acts (the app bumps the session's cache generation,
+  see `session.py`).
+
+Values are the JSON Perkville sent (dicts of str, numbers, lists), so they go to Redis as JSON,
+never pickle. Concurrent misses of one key share a single upstream call (no stampede).
+
+Why not a library: cashews and aiocache fit the backends, but hide the key design behind
+decorators and pickle values for Redis by default; stale-while-revalidate with single-flight
+over a two-method backend is short, and redis-py does the talking to Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    fetched: float  # wall-clock seconds (shared by replicas, unlike a monotonic clock)
+    value: JSON
+
+
+class Backend(Protocol):
+    async def get(self, key: str) -> Entry | None: ...
+
+    async def set(self, key: str, entry: Entry, keep_for: float) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class MemoryBackend:
+    """A bounded LRU dict: one process's cache (the default)."""
+
+    def __init__(self, max_entries: int = 20_000, clock: Callable[[], float] = time.time) -> None:
+        self._items: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+        self._max = max_entries
+        self._clock = clock
+
+    async def get(self, key: str) -> Entry | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= self._clock():
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return item[1]
+
+    async def set(self, key: str, entry: Entry, keep_for: float) -> None:
+        self._items[key] = (self._clock() + keep_for, entry)
+        self._items.move_to_end(key)
+        while len(self._items) > self._max:
+            self._items.popitem(last=False)
+
+    async def aclose(self) -> None:
+        self._items.clear()
+
+
+class RedisBackend:
+    """Redis (redis-py's asyncio client), so that replicas share one cache. Redis failing never
+    fails a page: a read error is a miss, a write error is skipped (both logged)."""
+
+    def __init__(self, url: str, prefix: str = "member-app:") -> None:
+        import redis.asyncio as redis  # only when configured: the default needs no Redis
+
+        self._redis = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._prefix = prefix
+        self._errors = (redis.RedisError, OSError)
+
+    async def get(self, key: str) -> Entry | None:
+        try:
+            raw = await self._redis.get(self._prefix + key)
+        except self._errors as exc:
+            log.warning("redis get failed: %s", type(exc).__name__)
+            return None
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            return Entry(float(data["t"]), data["v"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    async def set(self, key: str, entry: Entry, keep_for: float) -> None:
+        raw = json.dumps({"t": entry.fetched, "v": entry.value}, separators=(",", ":"))
+        try:
+            await self._redis.set(self._prefix + key, raw, px=max(int(keep_for * 1000), 1))
+        except self._errors as exc:
+            log.warning("redis set failed: %s", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def backend_for(url: str, clock: Callable[[], float] = time.time) -> Backend:
+    """`memory` (default) or a `redis://` / `rediss://` / `unix://` URL."""
+    if url == "memory":
+        return MemoryBackend(clock=clock)
+    return RedisBackend(url)
+
+
+class Cache:
+    """Stale-while-revalidate and single-flight over a backend."""
+
+    def __init__(self, backend: Backend, clock: Callable[[], float] = time.time) -> None:
+        self._backend = backend
+        self._clock = clock
+        # One upstream call per key at a time. It runs as its own task, so a member who gives
+        # up (a cancelled request) does not cancel it for the others waiting on it.
+        self._inflight: dict[str, asyncio.Task[JSON]] = {}
+
+    async def fetch(
+        self,
+        key: str,
+        load: Callable[[], Awaitable[JSON]],
+        *,
+        fresh: float,
+        stale: float = 0.0,
+    ) -> JSON:
+        """The cached value of `key`: loaded when missing or older than `fresh` seconds; when
+        older but within `stale` seconds more, returned at once while a refresh runs."""
+        entry = await self._backend.get(key)
+        if entry is not None:
+            age = self._clock() - entry.fetched
+            if age < fresh:
+                return entry.value
+            if age < fresh + stale:
+                self._start(key, load, fresh + stale)
+                return entry.value
+        return await asyncio.shield(self._start(key, load, fresh + stale))
+
+    def _start(
+        self, key: str, load: Callable[[], Awaitable[JSON]], keep: float
+    ) -> asyncio.Task[JSON]:
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._load(key, load, keep))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        return task
+
+    def _finished(self, key: str, task: asyncio.Task[JSON]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here, so a refresh nobody waited for is logged once, not warned of.
+            log.info("fetching %s failed: %s", key.split("?")[0], type(task.exception()).__name__)
+
+    async def _load(self, key: str, load: Callable[[], Awaitable[JSON]], keep: float) -> JSON:
+        value = await load()
+        if keep > 0:
+            await self._backend.set(key, Entry(self._clock(), value), keep)
+        return value
+
+    async def peek(self, key: str) -> JSON | None:
+        """The cached value however old, without loading (for signed-out pages)."""
+        entry = await self._backend.get(key)
+        return entry.value if entry else None
+
+    async def aclose(self) -> None:
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._backend.aclose()
