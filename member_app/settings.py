@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 MODES = ("phone", "webview", "kiosk")
 SIGNIN_FLOWS = ("pkce", "identify")
 # What MEMBER_APP_KIOSK_IDLE_SECONDS accepts; `Settings(...)` itself allows shorter idle times
@@ -48,6 +49,9 @@ class Settings:
     program_name: str = "Rewards"
     secure_cookies: bool | None = None  # None: decided by the scheme of public_url
     log_level: str = "INFO"
+    # Guards GET /metrics: callers send `Authorization: Bearer <token>`. Unset, /metrics answers
+    # only loopback clients that no proxy forwarded (ops.py).
+    metrics_token: str | None = None
     # Dates shown to members (history, expiry) are in the business's time zone; the API
     # reference's Location has no time-zone field, so it is configuration.
     timezone: str = "UTC"
@@ -193,6 +197,7 @@ class Settings:
             "program_name": env.get("MEMBER_APP_PROGRAM_NAME", "Rewards").strip() or "Rewards",
             "secure_cookies": secure,
             "log_level": env.get("MEMBER_APP_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            "metrics_token": env.get("MEMBER_APP_METRICS_TOKEN", "").strip() or None,
             "timezone": env.get("MEMBER_APP_TIMEZONE", "UTC").strip() or "UTC",
             "admin_token": env.get("PERKVILLE_ADMIN_TOKEN", "").strip() or None,
             "mode": env.get("MEMBER_APP_MODE", "phone").strip().lower() or "phone",
@@ -241,6 +246,15 @@ def _problems(s: Settings) -> list[str]:
         )
     if s.upstream_timeout_seconds <= 0:
         problems.append("PERKVILLE_TIMEOUT_SECONDS must be positive")
+    if s.metrics_token is not None and (
+        len(s.metrics_token) < MIN_METRICS_TOKEN_LENGTH
+        or any(c.isspace() or ord(c) < 33 or ord(c) > 126 for c in s.metrics_token)
+    ):
+        # The value itself is not echoed: it is a secret.
+        problems.append(
+            f"MEMBER_APP_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} printable "
+            "characters without spaces"
+        )
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
