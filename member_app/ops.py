@@ -254,15 +254,13 @@ routes = [
 
 # --- logs -------------------------------------------------------------------------------------
 
+_NEVER_LOGGED = r"code|access_token|refresh_token|id_token|token|state|client_secret|password"
 _REDACTIONS = (
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
-    (
-        re.compile(
-            r"(?i)\b(code|access_token|refresh_token|id_token|token|state|client_secret|password)"
-            r"""(["']?\s*[=:]\s*["']?)[^\s&"',;}]+"""
-        ),
-        r"\1\2[redacted]",
-    ),
+    # key=value, as in a query string or a form body
+    (re.compile(rf"(?i)\b({_NEVER_LOGGED})=[^\s&\"',;}}]+"), r"\1=[redacted]"),
+    # "key": "value", as in JSON
+    (re.compile(rf"""(?i)(["'](?:{_NEVER_LOGGED})["']\s*:\s*["']?)[^\s"',}}]+"""), r"\1[redacted]"),
 )
 
 
