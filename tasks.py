@@ -3,6 +3,7 @@
 
     python3 tasks.py demo   # venv + install, then `member-app demo` (extra args pass through)
     python3 tasks.py test   # venv + install + Chromium, then ruff, mypy and the whole pytest suite
+    python3 tasks.py bench  # venv + install, then bench/speed.py (extra args pass through)
 
 Standard library only: it runs before anything is installed.
 """
@@ -97,8 +98,15 @@ def test(args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def bench(args: list[str]) -> None:
+    """The speed benchmark (bench/README.md): sandbox and app as processes, about 3 minutes."""
+    ensure_venv(None)
+    speed = ROOT / "bench" / "speed.py"
+    os.execv(PYTHON, [str(PYTHON), str(speed), *args])  # noqa: S606
+
+
 def main() -> None:
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 tasks.py {{{'|'.join(commands)}}} [args...]")
     try:
