@@ -134,18 +134,33 @@ class Cache:
         *,
         fresh: float,
         stale: float = 0.0,
+        if_error: float = 0.0,
+        fallback_on: tuple[type[Exception], ...] = (),
+        on_stale: Callable[[float], None] | None = None,
     ) -> JSON:
         """The cached value of `key`: loaded when missing or older than `fresh` seconds; when
-        older but within `stale` seconds more, returned at once while a refresh runs."""
+        older but within `stale` seconds more, returned at once while a refresh runs.
+
+        When loading fails with one of `fallback_on` and the copy is within `if_error` seconds
+        past fresh, the copy stands in (stale-if-error) and `on_stale` hears when it was
+        fetched, so the page can say "last updated"."""
+        keep = fresh + max(stale, if_error)
         entry = await self._backend.get(key)
+        age = self._clock() - entry.fetched if entry is not None else 0.0
         if entry is not None:
-            age = self._clock() - entry.fetched
             if age < fresh:
                 return entry.value
             if age < fresh + stale:
-                self._start(key, load, fresh + stale)
+                self._start(key, load, keep)
                 return entry.value
-        return await asyncio.shield(self._start(key, load, fresh + stale))
+        try:
+            return await asyncio.shield(self._start(key, load, keep))
+        except fallback_on:
+            if entry is None or age >= fresh + if_error:
+                raise
+            if on_stale is not None:
+                on_stale(entry.fetched)
+            return entry.value
 
     def _start(
         self, key: str, load: Callable[[], Awaitable[JSON]], keep: float
@@ -162,7 +177,8 @@ class Cache:
             del self._inflight[key]
         if not task.cancelled() and task.exception() is not None:
             # Retrieved here, so a refresh nobody waited for is logged once, not warned of.
-            log.info("fetching %s failed: %s", key.split("?")[0], type(task.exception()).__name__)
+            path = key[key.find("/") :].split("?")[0]  # no session id or query in the log
+            log.info("fetching %s failed: %s", path, type(task.exception()).__name__)
 
     async def _load(self, key: str, load: Callable[[], Awaitable[JSON]], keep: float) -> JSON:
         value = await load()

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from .challenges import ChallengeCard, ChallengesPage, challenge_cards
 from .pages import today
-from .perkville import Business, Connection, Level
+from .perkville import Business, Connection, Level, PerkvilleClient, PerkvilleUnavailable
 from .session import current_member
 from .settings import Settings
 from .templating import render
@@ -56,12 +56,13 @@ class HomePage:
     business: Business
     connection: Connection | None
     progress: LevelProgress | None
-    unused: list[VoucherView]
-    challenges: list[ChallengeCard]  # the member's challenges in progress
+    # None: Perkville failed to give this part; the page shows the rest and a way to retry.
+    unused: list[VoucherView] | None
+    challenges: list[ChallengeCard] | None  # the member's challenges in progress
 
     @property
     def expiring(self) -> list[VoucherView]:
-        return [v for v in self.unused if v.expiring_soon]
+        return [v for v in self.unused or [] if v.expiring_soon]
 
 
 async def home(request: Request) -> Response:
@@ -75,22 +76,47 @@ async def home(request: Request) -> Response:
             return RedirectResponse(request.url_for("signin_identify").path, status_code=303)
         return render(request, "landing.html", {"expired": expired, "signed_out": signed_out})
     settings: Settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    perkville: PerkvilleClient = request.app.state.perkville
     # The challenge data carries the business, connection and locations: fetched once.
     data, levels, vouchers = await asyncio.gather(
         challenge_cards(request, member),
         perkville.levels(member.token, settings.business_id),
         perkville.vouchers(member.token, settings.business_id),
+        return_exceptions=True,
     )
-    business, connection, locations = data.business, data.connection, data.locations
+    # The balance is what home is for; levels, vouchers and challenges may fail alone (issue 7:
+    # degrade, a retry block for the failing part). Anything but "unavailable" is a real error.
+    for part in (data, levels, vouchers):
+        if isinstance(part, BaseException) and not isinstance(part, PerkvilleUnavailable):
+            raise part
+    if isinstance(data, BaseException):
+        business, connection, locations = await asyncio.gather(
+            perkville.business(member.token, settings.business_id),
+            perkville.connection(
+                member.token, business_id=settings.business_id, user_id=member.user_id
+            ),
+            perkville.locations(member.token, settings.business_id),
+        )
+        challenges = None
+    else:
+        business, connection, locations = data.business, data.connection, data.locations
+        challenges = ChallengesPage(data.cards).in_progress
     on = today(request)
     page = HomePage(
         first_name=member.first_name,
         business=business,
         connection=connection,
-        progress=LevelProgress.compute(levels, connection) if connection else None,
-        unused=[view_of(v, locations, on) for v in vouchers if v.status == "UNUSED"],
-        challenges=ChallengesPage(data.cards).in_progress,
+        progress=(
+            LevelProgress.compute(levels, connection)
+            if connection and not isinstance(levels, BaseException)
+            else None
+        ),
+        unused=(
+            None
+            if isinstance(vouchers, BaseException)
+            else [view_of(v, locations, on) for v in vouchers if v.status == "UNUSED"]
+        ),
+        challenges=challenges,
     )
     return render(request, "home/index.html", {"page": page, "tab": "home"}, business=business)
 

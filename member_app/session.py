@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .perkville import AdminView, MemberToken
+from .perkville.models import Freshness
 
 Clock = Callable[[], float]
 
@@ -112,6 +113,15 @@ def member_acted(request: Request) -> None:
     request.session["cg"] = generation + 1 if isinstance(generation, int) else 1
 
 
+def request_freshness(request: Request) -> Freshness:
+    """This request's record of cached copies standing in for Perkville (one per request)."""
+    freshness = getattr(request.state, "freshness", None)
+    if not isinstance(freshness, Freshness):
+        freshness = Freshness()
+        request.state.freshness = freshness
+    return freshness
+
+
 def current_member(request: Request) -> Member | None:
     session = request.session
     uid = session.get("uid")
@@ -119,18 +129,19 @@ def current_member(request: Request) -> Member | None:
         return None
     name = str(session.get("name", ""))
     scope = _cache_scope(session)
+    freshness = request_freshness(request)
     if session.get("via") == IDENTIFIED:
         admin_token = request.app.state.settings.admin_token
         if not admin_token:  # identify switched off since: sign in again
             session.clear()
             return None
-        return Member(uid, name, AdminView(admin_token, uid, scope), identified=True)
+        return Member(uid, name, AdminView(admin_token, uid, scope, freshness), identified=True)
     token = request.app.state.token_box.open(session.get("tok"))
     if token is None:
         # Sealed with a key we no longer hold (secret rotated) or tampered: start over.
         session.clear()
         return None
-    return Member(uid, name, MemberToken(token, scope))
+    return Member(uid, name, MemberToken(token, scope, freshness))
 
 
 class SessionTimeoutMiddleware:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,6 +65,12 @@ def render(
         # A gym's app draws its own header around us: no second one.
         "embed": not settings.kiosk and (settings.mode == "webview" or bool(session.get("embed"))),
     }
+    freshness = request.scope.get("state", {}).get("freshness")
+    stale_since = getattr(freshness, "stale_since", None)
+    if stale_since is not None:
+        # Perkville failed and cached copies stood in: say from when (issue 7, degrade).
+        when = datetime.fromtimestamp(stale_since, ZoneInfo(settings.timezone))
+        page["stale_since"] = f"{when:%-I:%M %p}".lower()
     page.update(context or {})
     response: Response = state.templates.TemplateResponse(
         request, name, page, status_code=status_code

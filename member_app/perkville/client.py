@@ -28,6 +28,7 @@ from .errors import (
 )
 from .models import AdminView, Business, Connection, Level, User, id_from_uri
 from .program import EarningRule, Location, Page, Reward, Transaction, Voucher
+from .resilience import CircuitBreaker, backoff
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 # then served for up to a day more while a background call refreshes them (issue 6).
 PUBLIC_TTL_SECONDS = 300.0
 PUBLIC_STALE_SECONDS = 86_400.0
+# A member's own data is fresh for seconds only, but while Perkville is down the last copy
+# (up to an hour old) is better than an error page; the page then says when it is from.
+MEMBER_STALE_IF_ERROR_SECONDS = 3_600.0
 
 # Told of every upstream call once it ends: (method, endpoint, status, seconds). The endpoint is
 # the path with ids as `{id}`, so metrics have few labels; status is the HTTP status, or
@@ -79,6 +83,7 @@ class PerkvilleClient:
             headers={"Accept": "application/json", "User-Agent": "member-app/0.1"},
         )
         self._cache = cache
+        self.breaker = CircuitBreaker()
         self._member_ttl = member_ttl
         self._serial: dict[str, asyncio.Lock] | None = {} if one_at_a_time else None
         # The business as last seen, for pages that must not wait for Perkville (brand.css,
@@ -189,7 +194,9 @@ class PerkvilleClient:
             "quantity": 1,
             "trans_source_id": trans_source_id,
         }
-        return Transaction.from_api(await self._send(token, "POST", "/v2/transactions/", body))
+        # Safe to send again after a timeout: a repeat is a duplicate, never a second redeem.
+        data = await self._send(token, "POST", "/v2/transactions/", body, replayable=True)
+        return Transaction.from_api(data)
 
     async def transaction_by_source(
         self, token: str, business_id: int, trans_source_id: str
@@ -490,6 +497,9 @@ class PerkvilleClient:
             lambda: self._get(token, path, params),
             fresh=PUBLIC_TTL_SECONDS,
             stale=PUBLIC_STALE_SECONDS,
+            if_error=PUBLIC_STALE_SECONDS,
+            fallback_on=(PerkvilleUnavailable,),
+            on_stale=_stale_note(token),
         )
 
     async def _get_member(
@@ -503,6 +513,9 @@ class PerkvilleClient:
             f"m:{scope}:" + self._key(path, params),
             lambda: self._get(token, path, params),
             fresh=self._member_ttl,
+            if_error=MEMBER_STALE_IF_ERROR_SECONDS,
+            fallback_on=(PerkvilleUnavailable,),
+            on_stale=_stale_note(token),
         )
 
     async def _get(
@@ -511,9 +524,9 @@ class PerkvilleClient:
         return await self._request(token, "GET", path, params=params)
 
     async def _send(
-        self, token: str, method: str, path: str, body: dict[str, Any]
+        self, token: str, method: str, path: str, body: dict[str, Any], *, replayable: bool = False
     ) -> dict[str, Any]:
-        return await self._request(token, method, path, json=body)
+        return await self._request(token, method, path, json=body, replayable=replayable)
 
     async def _request(
         self,
@@ -524,12 +537,51 @@ class PerkvilleClient:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         data: dict[str, str] | None = None,
+        replayable: bool = False,
     ) -> dict[str, Any]:
-        if self._serial is not None:
-            lock = self._serial.setdefault(token, asyncio.Lock())
-            async with lock:
-                return await self._call(token, method, path, params, json, data)
-        return await self._call(token, method, path, params, json, data)
+        """A call to Perkville, retried when that is safe: GETs, and `replayable` requests whose
+        repeat Perkville recognises (a redeem's trans_source_id)."""
+        retryable = method == "GET" or replayable
+        attempt = 0
+        while True:
+            try:
+                return await self._guarded(token, method, path, params, json, data)
+            except PerkvilleUnavailable as exc:
+                attempt += 1
+                delay = backoff(attempt, exc.retry_after) if retryable else None
+                if delay is None or self.breaker.state != "closed":
+                    raise
+                log.info("retrying %s %s in %.2f s: %s", method, endpoint_of(path), delay, exc)
+                await asyncio.sleep(delay)
+
+    async def _guarded(
+        self,
+        token: str,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: dict[str, Any] | None,
+        data: dict[str, str] | None,
+    ) -> dict[str, Any]:
+        """One call, through the circuit breaker (and, for the baseline, one at a time)."""
+        self.breaker.before_call()
+        try:
+            if self._serial is not None:
+                async with self._serial.setdefault(token, asyncio.Lock()):
+                    result = await self._call(token, method, path, params, json, data)
+            else:
+                result = await self._call(token, method, path, params, json, data)
+        except PerkvilleUnavailable:
+            self.breaker.failed()
+            raise
+        except PerkvilleError:
+            self.breaker.succeeded()  # a 4xx is an answer: Perkville is up
+            raise
+        except BaseException:
+            self.breaker.abandoned()  # cancelled: no verdict either way
+            raise
+        self.breaker.succeeded()
+        return result
 
     async def _call(
         self,
@@ -568,6 +620,19 @@ def _user(token: str) -> int | str:
     return token.user_id if isinstance(token, AdminView) else "me"
 
 
+def _stale_note(token: str) -> Callable[[float], None] | None:
+    freshness = getattr(token, "freshness", None)
+    return freshness.saw_stale if freshness is not None else None
+
+
+def _seconds(value: str | None) -> float | None:
+    """A `Retry-After` in seconds (the HTTP-date form is treated as "later": no retry)."""
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return float("inf")
+
+
 def _parse(response: httpx2.Response, path: str) -> dict[str, Any]:
     status = response.status_code
     try:
@@ -576,8 +641,12 @@ def _parse(response: httpx2.Response, path: str) -> dict[str, Any]:
         body = None
     if 200 <= status < 300 and isinstance(body, dict):
         return body
-    if status >= 500 or not isinstance(body, dict):
-        raise PerkvilleUnavailable(f"Perkville answered {status} ({path})", status=status)
+    if status >= 500 or status == 429 or not isinstance(body, dict):
+        raise PerkvilleUnavailable(
+            f"Perkville answered {status} ({path})",
+            status=status,
+            retry_after=_seconds(response.headers.get("retry-after")),
+        )
     error_type = body.get("error_type") if isinstance(body.get("error_type"), str) else None
     codes: list[str] = []
     messages: list[str] = []

@@ -22,7 +22,14 @@ class PerkvilleError(Exception):
 
 
 class PerkvilleUnavailable(PerkvilleError):
-    """No usable answer: connection failure, timeout, 5xx, or a body that is not JSON."""
+    """No usable answer: connection failure, timeout, 5xx, 429, or a body that is not JSON.
+    `retry_after` is Perkville's `Retry-After` in seconds, when it sent one."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
 
 
 class PerkvilleAuthError(PerkvilleError):

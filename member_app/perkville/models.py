@@ -26,18 +26,35 @@ def text_field(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+class Freshness:
+    """Whether a page is built from what Perkville just said. When Perkville failed and a
+    cached copy stood in, `stale_since` is when the oldest such copy was fetched."""
+
+    def __init__(self) -> None:
+        self.stale_since: float | None = None
+
+    def saw_stale(self, fetched: float) -> None:
+        if self.stale_since is None or fetched < self.stale_since:
+            self.stale_since = fetched
+
+
 class MemberToken(str):
-    """A bearer token acting for one member, and the session cache it may read.
+    """A bearer token acting for one member, the session cache it may read, and the request's
+    `freshness` record.
 
     `cache_scope` names this session's per-member cache (issue 6). The app changes it when the
     member acts, so what they just did shows at once; None means nothing of theirs is cached.
     """
 
     cache_scope: str | None
+    freshness: Freshness | None
 
-    def __new__(cls, token: str, cache_scope: str | None = None) -> Self:
+    def __new__(
+        cls, token: str, cache_scope: str | None = None, freshness: Freshness | None = None
+    ) -> Self:
         self = super().__new__(cls, token)
         self.cache_scope = cache_scope
+        self.freshness = freshness
         return self
 
 
@@ -51,8 +68,14 @@ class AdminView(MemberToken):
 
     user_id: int
 
-    def __new__(cls, token: str, user_id: int, cache_scope: str | None = None) -> Self:
-        self = super().__new__(cls, token, cache_scope)
+    def __new__(
+        cls,
+        token: str,
+        user_id: int,
+        cache_scope: str | None = None,
+        freshness: Freshness | None = None,
+    ) -> Self:
+        self = super().__new__(cls, token, cache_scope, freshness)
         self.user_id = user_id
         return self
 

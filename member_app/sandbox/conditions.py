@@ -21,14 +21,14 @@ import httpx2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import INVALID_REQUEST_ERROR, UNKNOWN_ERROR, ApiError, invalid_request
 from .seed import DEMO_BUSINESS_ID
 from .store import Store
 
 CONTROL_PREFIX = "/_sandbox/"
-FAULT_KINDS = ("timeout", "500", "502", "503", "429", "drop")
+FAULT_KINDS = ("timeout", "500", "502", "503", "429", "drop", "lost")
 DEFAULT_FAULTS = ("500", "502", "503", "429")
 DEFAULT_FAULT_PATHS = ("/v2/",)
 MAX_LATENCY_MS = 60_000.0
@@ -219,9 +219,17 @@ async def _hang(seconds: float, receive: Receive) -> bool:
 
 
 async def _inject(
-    fault: str, conditions: Conditions, scope: Scope, receive: Receive, send: Send
+    fault: str, conditions: Conditions, app: ASGIApp, scope: Scope, receive: Receive, send: Send
 ) -> None:
     marker = {"X-Sandbox-Fault": fault}
+    if fault == "lost":
+        # The worst case for a client: Perkville did the work (a redeem spent the points), then
+        # the answer never arrived. Only a replay-safe client gets this right.
+        async def discard(message: Message) -> None:
+            return None
+
+        await app(scope, receive, discard)
+        raise ConnectionDropped("sandbox fault: answer lost after the request was carried out")
     if fault == "drop":
         # A Content-Length the body never reaches: under uvicorn, the raise below makes the
         # server abort the connection mid-body, so the client sees a truncated response.
@@ -283,7 +291,7 @@ class ConditionsMiddleware:
             await self.app(scope, receive, send)
             return
         conditions.faults_injected[fault] += 1
-        await _inject(fault, conditions, scope, receive, send)
+        await _inject(fault, conditions, self.app, scope, receive, send)
 
 
 # --- revocation and the ledger --------------------------------------------------------------
