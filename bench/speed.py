@@ -227,6 +227,13 @@ def latency_summary(seconds: list[float], latency_ms: float) -> dict[str, Any]:
     }
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs spent not idle since boot (/proc/stat, idle and iowait left out)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 @dataclass
 class Meters:
     """CPU of the app, the sandbox and this process, and the sandbox's request count, read
@@ -237,6 +244,7 @@ class Meters:
     app_cpu: float = 0.0
     sandbox_cpu: float = 0.0
     own_cpu: float = 0.0
+    machine_cpu: float = 0.0
     upstream: dict[str, Any] | None = None
 
     async def read(self) -> Meters:
@@ -246,6 +254,7 @@ class Meters:
             self.bench.app.cpu_seconds(),
             self.bench.sandbox.cpu_seconds(),
             time.process_time(),
+            machine_busy_seconds(),
             await self.bench.sandbox_stats(),
         )
 
@@ -260,6 +269,18 @@ class Meters:
             "app_cpu_cores": (after.app_cpu - self.app_cpu) / wall if wall > 0 else None,
             "sandbox_cpu_ms_per_page": (after.sandbox_cpu - self.sandbox_cpu) * 1000 / per_page,
             "bench_cpu_cores": (after.own_cpu - self.own_cpu) / wall if wall > 0 else None,
+            # Everything else the machine ran meanwhile (other people's jobs): noise.
+            "other_cpu_cores": (
+                (
+                    (after.machine_cpu - self.machine_cpu)
+                    - (after.app_cpu - self.app_cpu)
+                    - (after.sandbox_cpu - self.sandbox_cpu)
+                    - (after.own_cpu - self.own_cpu)
+                )
+                / wall
+                if wall > 0
+                else None
+            ),
             "upstream_calls_per_page": None,
             "upstream_by_label": None,
         }
@@ -705,7 +726,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# Speed benchmark",
         "",
         f"{report['date']} · {machine['nproc']} CPUs ({machine['cpu']}) · Python "
-        f"{machine['python']} · commit {machine['commit']}",
+        f"{machine['python']} · commit {machine['commit']} · load average at start "
+        f"{machine['loadavg_at_start'][0]:.2f}",
         f"Sandbox latency {latency} ms per call · {settings['members']} members · "
         f"{settings['seconds']} s per page · {settings['warmup']} warm-up loads per member"
         + (" · demo member only (no bench members)" if settings["demo_member"] else ""),
@@ -744,6 +766,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"({_f(t['app_cpu_cores'], 2)} cores), upstream {_f(t['upstream_calls_per_page'], 2)} "
             f"calls/page; the load generator used {_f(t['bench_cpu_cores'], 2)} cores",
             f"- app peak RSS (VmHWM): {_f(c['peak_rss_mb'], 0)} MB",
+            "- other processes on the machine (noise) used "
+            f"{_f(max(r['other_cpu_cores'] or 0 for r in (*c['pages'].values(), t)), 2)} "
+            f"cores at most during a phase ({_f(t['other_cpu_cores'], 2)} during throughput)",
             "- non-200 responses: "
             + (", ".join(f"{k} ×{v}" for k, v in c["non_200"].items()) or "none"),
             f"- run time {c['seconds']:.0f} s (sign-ins {c['first_page']['signin_seconds']:.1f} s)",
@@ -771,6 +796,7 @@ def machine_info() -> dict[str, Any]:
     ).stdout.strip()
     return {
         "nproc": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg(),
         "cpu": cpu,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -846,6 +872,7 @@ def main() -> int:
         demo_member=args.demo_member,
     )
     signal.signal(signal.SIGTERM, _terminate)
+    machine = machine_info()
     started = time.perf_counter()
     configs: list[tuple[str, dict[str, str]]] = [("optimized", {})]
     if args.baseline:
@@ -866,7 +893,7 @@ def main() -> int:
         return 130
     report = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine_info(),
+        "machine": machine,
         "settings": {
             "latency_ms": opts.latency_ms,
             "members": opts.members,
