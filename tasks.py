@@ -79,6 +79,12 @@ def ensure_java() -> None:
         apt_install("default-jre-headless", "Java (a `java` on PATH)", "HTML validity tests")
 
 
+def ensure_redis() -> None:
+    """The shared-cache and replica tests start their own redis-server (none is left running)."""
+    if shutil.which("redis-server") is None:
+        apt_install("redis-server", "Redis (`redis-server` on PATH)", "Replica and cache tests")
+
+
 def demo(args: list[str]) -> None:
     ensure_venv(None)
     os.execv(BIN / "member-app", [str(BIN / "member-app"), "demo", *args])  # noqa: S606
@@ -88,6 +94,7 @@ def test(args: list[str]) -> None:
     ensure_venv("test")
     ensure_chromium()
     ensure_java()
+    ensure_redis()
     say("ruff")
     run(BIN / "ruff", "check", "member_app", "tests", "scripts", "bench", "tasks.py")
     run(BIN / "ruff", "format", "--check", "member_app", "tests", "scripts", "bench", "tasks.py")

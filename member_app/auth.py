@@ -6,6 +6,7 @@ client. Every way the callback can fail ends on a friendly page with "Try again"
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import urlencode, urlsplit
 
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from .challenges import TRACKED_KEY, tracked_at_sign_in
 from .perkville import PerkvilleError
 from .security import csrf_valid, safe_next
 from .session import PENDING, start_member_session
@@ -138,7 +140,11 @@ async def callback(request: Request) -> Response:
         log.warning("sign-in token response had no access_token")
         return _problem(request, "We couldn't sign you in", "Please try again.", 502)
     try:
-        user = await request.app.state.perkville.me(access_token)
+        # The member's challenges come along (one round trip), for their first page.
+        user, tracked = await asyncio.gather(
+            request.app.state.perkville.me(access_token),
+            tracked_at_sign_in(request, access_token),
+        )
     except PerkvilleError as exc:
         log.warning("sign-in: fetching the member failed: %s", type(exc).__name__)
         return _problem(
@@ -164,6 +170,8 @@ async def callback(request: Request) -> Response:
     )
     if embed:
         request.session["embed"] = True
+    if tracked is not None:
+        request.session[TRACKED_KEY] = tracked
     if pending is not None:
         request.session[PENDING] = pending
     log.info("member %s signed in", user.user_id)

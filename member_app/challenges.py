@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .pages import checked_form, choose_location, path_id, require_member, today
-from .perkville import Business, Connection, PerkvilleRequestError
+from .perkville import Business, Connection, PerkvilleError, PerkvilleRequestError
 from .perkville.challenges import (
     Challenge,
     ChallengeConnection,
@@ -269,6 +269,33 @@ TRACKED_KEY = "cct"
 TRACKED_KEPT = 20  # more than this, and the guess is not worth the cookie
 
 
+def _tracked(entries: list[ChallengeConnection]) -> list[int]:
+    """The challenge connections whose progress the member's pages show."""
+    return sorted(
+        e.challenge_connection_id
+        for e in entries
+        if (e.joined or e.completed) and e.challenge_connection_id is not None
+    )
+
+
+async def tracked_at_sign_in(request: Request, token: str) -> list[int] | None:
+    """The member's tracked challenge connections, fetched during sign-in alongside their
+    account, so the first home page gets their progress in its first round trip. None when
+    Perkville did not say (the page then finds out itself)."""
+    settings = request.app.state.settings
+    if settings.baseline:
+        return None
+    try:
+        entries = await request.app.state.perkville.challenge_connections(
+            token, settings.business_id
+        )
+    except PerkvilleError as exc:
+        log.info("challenge connections at sign-in failed: %s", type(exc).__name__)
+        return None
+    tracked = _tracked(entries)
+    return tracked if len(tracked) <= TRACKED_KEPT else None
+
+
 async def challenge_cards(
     request: Request, member: Member, only: int | None = None
 ) -> ChallengeData:
@@ -298,11 +325,7 @@ async def challenge_cards(
         perkville.locations(member.token, settings.business_id),
         perkville.challenge_summaries(member.token, known),
     )
-    tracked = sorted(
-        e.challenge_connection_id
-        for e in entries
-        if (e.joined or e.completed) and e.challenge_connection_id is not None
-    )
+    tracked = _tracked(entries)
     missing = [i for i in tracked if i not in known]
     if missing:
         summaries = summaries + await perkville.challenge_summaries(member.token, missing)

@@ -283,7 +283,9 @@ def demo(
     extra = _conditions_banner(conditions, members)
     with ServerThread(demo.sandbox, sandbox_sock):
         print(_demo_banner(demo.settings.public_url, demo.settings.api_url, extra), flush=True)
-        server = uvicorn.Server(uvicorn.Config(demo.app, log_level="info"))
+        # uvicorn's access log would print raw URLs (an OAuth callback's code and state):
+        # the app writes its own, redacted one (ops.py).
+        server = uvicorn.Server(uvicorn.Config(demo.app, log_level="info", access_log=False))
         server.run(sockets=[app_sock])
     return 0
 
@@ -302,6 +304,7 @@ def serve(host: str, port: int, forwarded_allow_ips: str) -> int:
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level.lower(),
+        access_log=False,  # the app's own access log is structured and redacted (ops.py)
     )
     return 0
 
