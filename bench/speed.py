@@ -87,6 +87,8 @@ FIRST_PAGE_ROUND_TRIPS = 2
 CPU_MS_PER_PAGE = 3.0
 PAGES_PER_SECOND = 300.0
 RSS_MB = 150.0
+# A phase during which other processes used more CPU than this is flagged as noisy.
+NOISY_CORES = 0.5
 
 
 def say(message: str) -> None:
@@ -748,12 +750,19 @@ def markdown(report: dict[str, Any]) -> str:
         trips = " / ".join(
             f"{_f(r['round_trips_p50'])} ({_f(r['round_trips_p95'])})" if r else "n/a" for r in rows
         )
+        noisy = any(r and (r["other_cpu_cores"] or 0) > NOISY_CORES for r in rows)
         out.append(
-            f"| `{label}` | {cell('p50_ms')} | {cell('p95_ms')} | {cell('p99_ms')} "
+            f"| `{label}`{' ⚠' if noisy else ''} | {cell('p50_ms')} | {cell('p95_ms')} "
+            f"| {cell('p99_ms')} "
             f"| {cell('pages_per_s', 0)} | {cell('upstream_calls_per_page', 2)} | {trips} "
             f"| {cell('app_cpu_ms_per_page', 2)} |"
         )
-    out.append("")
+    out += [
+        "",
+        f"⚠: other processes on the machine used more than {NOISY_CORES} cores during this "
+        "page's phase (in either configuration); its numbers are pessimistic.",
+        "",
+    ]
     for c in configs:
         f, t = c["first_page"], c["throughput"]
         out += [
