@@ -37,6 +37,7 @@ from .cache import Cache, backend_for
 from .errors import exception_handlers
 from .paths import STATIC_DIR
 from .perkville import PerkvilleClient, PerkvilleError
+from .ratelimit import RateLimited, RateLimits, rate_limited
 from .security import SecurityHeadersMiddleware
 from .session import Clock, SessionTimeoutMiddleware, TokenBox, derive_key
 from .settings import Settings
@@ -128,7 +129,7 @@ def create_app(
                 clock=clock,
             ),
         ],
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, RateLimited: rate_limited},
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -137,5 +138,6 @@ def create_app(
     app.state.clock = clock
     app.state.templates = make_templates()
     app.state.token_box = TokenBox(settings.secret_key)
+    app.state.rate_limits = RateLimits(settings.cache_url)
     app.state.oauth = auth.make_oauth(settings, perkville_transport)
     return app

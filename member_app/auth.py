@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from . import ratelimit
 from .challenges import TRACKED_KEY, tracked_at_sign_in
 from .perkville import PerkvilleError
 from .security import csrf_valid, safe_next
@@ -73,6 +74,7 @@ async def signin(request: Request) -> Response:
         # name (localhost vs 127.0.0.1) would leave its state in a cookie the callback never
         # sees. Move to the public URL first.
         return RedirectResponse(f"{settings.public_url}{request.url.path}?{request.url.query}")
+    await ratelimit.check(request, "signin")
     after = safe_next(request.query_params.get("next"))
     if after:
         request.session[_NEXT] = after

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from . import ratelimit
 from .codes import qr_svg
 from .pages import checked_form, require_joined, require_member
 from .perkville import Business, Connection, PerkvilleRequestError
@@ -188,7 +189,10 @@ async def referrals(request: Request) -> Response:
         page = replace(page, sent=request.session.pop(_SENT, False) is True)
     else:
         friend = FriendForm.from_form(form)
-        problems = friend.problems() or await _send(request, member, page, friend)
+        problems = friend.problems()
+        if not problems:
+            await ratelimit.check(request, "refer")
+            problems = await _send(request, member, page, friend)
         if not problems:
             request.session[_SENT] = True
             return RedirectResponse(request.url_for("referrals").path, status_code=303)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from . import ratelimit
 from .pages import (
     Place,
     at_member_location,
@@ -207,6 +208,7 @@ async def redeem(request: Request) -> Response:
             done = _done_voucher(request, reward.perk_id, attempt)
             if done is not None:
                 return RedirectResponse(f"/vouchers/{done}", status_code=303)
+            await ratelimit.check(request, "redeem")
             voucher_id, error = await _spend(
                 request, member, reward.perk_id, location_id, attempt, business.business_id
             )

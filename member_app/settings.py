@@ -81,6 +81,9 @@ class Settings:
     member_cache_seconds: float = 20.0
     # Benchmark only (bench/speed.py --baseline): nothing cached, upstream calls one at a time.
     baseline: bool = False
+    # Limits on sign-in starts, redeems and referrals (ratelimit.py). Off only for load tests
+    # that drive many members from one machine.
+    rate_limits: bool = True
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -209,6 +212,7 @@ class Settings:
             "cache_url": env.get("MEMBER_APP_CACHE_URL", "memory").strip() or "memory",
             "member_cache_seconds": number("MEMBER_APP_MEMBER_CACHE_SECONDS", 20.0),
             "baseline": bool(flag("MEMBER_APP_BASELINE")),
+            "rate_limits": flag("MEMBER_APP_RATE_LIMITS") is not False,
         }
         if problems:
             raise SettingsError(problems)

@@ -1,0 +1,98 @@
+"""Rate limits on the actions worth abusing (issue 7): starting a sign-in, redeeming, referring.
+
+Each is limited per session and per client address, with the `limits` library's moving window
+(in-process, or in the Redis of MEMBER_APP_CACHE_URL so that replicas count together). The
+per-address limits are generous: a kiosk or a gym's wifi puts many members behind one address.
+If Redis fails, the request is let through (logged): a limit must never lock members out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .templating import render
+
+log = logging.getLogger(__name__)
+
+# action: (per session, per client address)
+LIMITS: dict[str, tuple[str, str]] = {
+    "signin": ("20/minute", "120/minute"),
+    "redeem": ("10/minute", "120/minute"),
+    "refer": ("10/hour", "100/hour"),
+}
+
+
+class RateLimited(Exception):
+    """Too many of one action: the member is asked to wait `retry_after` seconds."""
+
+    def __init__(self, action: str, retry_after: int) -> None:
+        super().__init__(action)
+        self.action = action
+        self.retry_after = retry_after
+
+
+def _storage(cache_url: str) -> Storage:
+    if cache_url == "memory":
+        return MemoryStorage()
+    # limits names Redis URLs with an `async+` prefix; redis-py is the client we already have.
+    scheme, rest = cache_url.split("://", 1)
+    scheme = {"unix": "redis+unix"}.get(scheme, scheme)
+    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy")
+
+
+class RateLimits:
+    def __init__(self, cache_url: str) -> None:
+        self._limiter = MovingWindowRateLimiter(_storage(cache_url))
+        self._items: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
+            action: (parse(per_session), parse(per_address))
+            for action, (per_session, per_address) in LIMITS.items()
+        }
+
+    async def check(self, request: Request, action: str) -> None:
+        """Count one `action` by this session and address; raise RateLimited over a limit."""
+        if not request.app.state.settings.rate_limits:
+            return
+        per_session, per_address = self._items[action]
+        sid = request.scope.get("session", {}).get("sid")
+        address = request.client.host if request.client else "unknown"
+        keys = [(per_address, f"{action}:ip:{address}")]
+        if isinstance(sid, str):
+            keys.append((per_session, f"{action}:sid:{sid}"))
+        try:
+            for item, key in keys:
+                if not await self._limiter.hit(item, key):
+                    reset, _ = await self._limiter.get_window_stats(item, key)
+                    wait = max(1, math.ceil(reset - time.time()))
+                    log.info("rate limit on %s (%s)", action, key.split(":")[1])
+                    raise RateLimited(action, wait)
+        except RateLimited:
+            raise
+        except Exception as exc:  # the limiter's store is down: let the member through
+            log.warning("rate limiter unavailable: %s", type(exc).__name__)
+
+
+async def check(request: Request, action: str) -> None:
+    limits: RateLimits = request.app.state.rate_limits
+    await limits.check(request, action)
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    minutes = "a minute" if exc.retry_after <= 60 else f"{math.ceil(exc.retry_after / 60)} minutes"
+    context = {
+        "title": "Please wait a moment",
+        "message": f"That was tried many times in a short while. Please try again in {minutes}. "
+        "Nothing was changed.",
+        "retry_url": None,
+    }
+    response = render(request, "error.html", context, status_code=429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
