@@ -82,6 +82,7 @@ def create_app(
             await app.state.perkville.aclose()
             if cache is not None:
                 await cache.aclose()
+            await app.state.rate_limits.aclose()
 
     app = Starlette(
         routes=[

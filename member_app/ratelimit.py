@@ -12,6 +12,7 @@ import logging
 import math
 import time
 
+import redis.asyncio as redis
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -39,18 +40,25 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def _storage(cache_url: str) -> Storage:
-    if cache_url == "memory":
-        return MemoryStorage()
-    # limits names Redis URLs with an `async+` prefix; redis-py is the client we already have.
-    scheme, rest = cache_url.split("://", 1)
-    scheme = {"unix": "redis+unix"}.get(scheme, scheme)
-    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy")
-
-
 class RateLimits:
     def __init__(self, cache_url: str) -> None:
-        self._limiter = MovingWindowRateLimiter(_storage(cache_url))
+        storage: Storage
+        self._pool: redis.ConnectionPool | None = None
+        if cache_url == "memory":
+            storage = MemoryStorage()
+        else:
+            # Our own pool (redis-py, the client the cache uses), so shutdown can close it.
+            self._pool = redis.ConnectionPool.from_url(
+                cache_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+            scheme, rest = cache_url.split("://", 1)  # limits wants `async+` URLs
+            scheme = {"unix": "redis+unix"}.get(scheme, scheme)
+            storage = RedisStorage(
+                f"async+{scheme}://{rest}",
+                implementation="redispy",
+                connection_pool=self._pool,  # type: ignore[arg-type]  # documented, typed narrowly
+            )
+        self._limiter = MovingWindowRateLimiter(storage)
         self._items: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
             action: (parse(per_session), parse(per_address))
             for action, (per_session, per_address) in LIMITS.items()
@@ -77,6 +85,10 @@ class RateLimits:
             raise
         except Exception as exc:  # the limiter's store is down: let the member through
             log.warning("rate limiter unavailable: %s", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 async def check(request: Request, action: str) -> None:
