@@ -852,7 +852,7 @@ def main() -> int:
     )
     parser.add_argument("--latency-ms", type=float, default=50, help="sandbox latency (50)")
     parser.add_argument("--members", type=int, default=20, help="concurrent members (20)")
-    parser.add_argument("--seconds", type=float, default=4, help="seconds per phase (4)")
+    parser.add_argument("--seconds", type=float, default=3, help="seconds per phase (3)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up loads per member (3)")
     parser.add_argument(
         "--think-ms",
