@@ -87,7 +87,9 @@ def csrf_valid(request: Request, submitted: object) -> bool:
     return (
         isinstance(expected, str)
         and isinstance(submitted, str)
-        and hmac.compare_digest(expected, submitted)
+        # As bytes: `compare_digest` raises TypeError for a str with non-ASCII characters,
+        # which a forged form can send.
+        and hmac.compare_digest(expected.encode(), submitted.encode())
     )
 
 
