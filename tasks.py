@@ -4,6 +4,7 @@
     python3 tasks.py demo   # venv + install, then `member-app demo` (extra args pass through)
     python3 tasks.py test   # venv + install + Chromium, then ruff, mypy and the whole pytest suite
     python3 tasks.py bench  # venv + install, then bench/speed.py (extra args pass through)
+    python3 tasks.py bench-faults  # venv + install, then bench/faults.py (load with faults)
 
 Standard library only: it runs before anything is installed.
 """
@@ -112,8 +113,15 @@ def bench(args: list[str]) -> None:
     os.execv(PYTHON, [str(PYTHON), str(speed), *args])  # noqa: S606
 
 
+def bench_faults(args: list[str]) -> None:
+    """Load with faults (bench/README.md): 100 members while Perkville fails, about 1.5 min."""
+    ensure_venv(None)
+    faults = ROOT / "bench" / "faults.py"
+    os.execv(PYTHON, [str(PYTHON), str(faults), *args])  # noqa: S606
+
+
 def main() -> None:
-    commands = {"demo": demo, "test": test, "bench": bench}
+    commands = {"demo": demo, "test": test, "bench": bench, "bench-faults": bench_faults}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 tasks.py {{{'|'.join(commands)}}} [args...]")
     try:
