@@ -38,7 +38,7 @@ from .errors import exception_handlers
 from .paths import STATIC_DIR
 from .perkville import PerkvilleClient, PerkvilleError
 from .ratelimit import RateLimited, RateLimits, rate_limited
-from .security import SecurityHeadersMiddleware
+from .security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .session import Clock, SessionTimeoutMiddleware, TokenBox, derive_key
 from .settings import Settings
 from .templating import make_templates
@@ -112,6 +112,7 @@ def create_app(
             # Pages are HTML and compress ~5x (issue 5: home first load within 50 KB).
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(BodyLimitMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=derive_key(settings.secret_key, "member-app session").hex(),

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 NAME_MAX = 50  # the reference's Referral names (sandbox README: at most 50 characters)
 NOTE_MAX = 500  # ours: a note a friend will read on a phone (Perkville allows 1,000)
 EMAIL_MAX = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# RFC 5322's atext before the @ (no markup, quotes or spaces), a dotted domain after it.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[^@\s<>\"']+\.[^@\s.<>\"']+$")
 # Session key for the one-shot confirmation after a referral: a flag only, because the
 # session cookie is signed, not encrypted, and a friend's email has no business in it.
 _SENT = "referral_sent"

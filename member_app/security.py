@@ -18,6 +18,66 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Every form of the app is a few fields (a referral note is the largest, 500 characters).
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over `max_bytes` with 413 before the app parses them: by the
+    declared Content-Length at once, or while reading a body sent without one (chunked)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from .templating import render  # templating imports this module
+
+        context = {
+            "title": "That was too much to send",
+            "message": "Nothing was changed. Please go back and try again with less.",
+            "retry_url": None,
+        }
+        response = render(Request(scope, receive), "error.html", context, status_code=413)
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
 class SecurityHeadersMiddleware:
     """Strict CSP (no inline script or style), no caching of member pages, and friends."""
 
@@ -33,12 +93,14 @@ class SecurityHeadersMiddleware:
             # An identified member's action is answered with the step-up to Perkville's sign-in
             # page (stepup.py): the same rule applies to that redirect.
             form_action += f" {_origin(settings.signin_url)}"
+        frame_ancestors = " ".join(settings.frame_ancestors) or "'none'"
         self.headers = {
             "Content-Security-Policy": (
                 "default-src 'self'; "
                 f"img-src 'self' data: {upstream}; "
                 "style-src 'self'; script-src 'self'; object-src 'none'; "
-                f"base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
+                f"base-uri 'none'; form-action {form_action}; "
+                f"frame-ancestors {frame_ancestors}"
             ),
             "X-Content-Type-Options": "nosniff",
             # The callback URL carries a code and state: never send it on as a referrer.

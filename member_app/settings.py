@@ -84,6 +84,9 @@ class Settings:
     # Limits on sign-in starts, redeems and referrals (ratelimit.py). Off only for load tests
     # that drive many members from one machine.
     rate_limits: bool = True
+    # Origins allowed to show the app in a frame (CSP frame-ancestors); none by default. A
+    # gym's app embeds us in a webview, which is not a frame and needs nothing here.
+    frame_ancestors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -213,6 +216,7 @@ class Settings:
             "member_cache_seconds": number("MEMBER_APP_MEMBER_CACHE_SECONDS", 20.0),
             "baseline": bool(flag("MEMBER_APP_BASELINE")),
             "rate_limits": flag("MEMBER_APP_RATE_LIMITS") is not False,
+            "frame_ancestors": tuple(env.get("MEMBER_APP_FRAME_ANCESTORS", "").split()),
         }
         if problems:
             raise SettingsError(problems)
@@ -300,6 +304,12 @@ def _problems(s: Settings) -> list[str]:
     }:
         # The URL itself is not echoed: it may carry Redis's password.
         problems.append("MEMBER_APP_CACHE_URL must be memory or a redis:// (rediss://) URL")
+    for origin in s.frame_ancestors:
+        parts = urlsplit(origin)
+        if parts.scheme != "https" or not parts.netloc or parts.path not in {"", "/"}:
+            problems.append(
+                f"MEMBER_APP_FRAME_ANCESTORS entries must be https origins, got {origin!r}"
+            )
     if not 0 <= s.member_cache_seconds <= 300:
         problems.append("MEMBER_APP_MEMBER_CACHE_SECONDS must be from 0 to 300")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -150,13 +150,16 @@ async def mark_used(request: Request) -> Response:
         if not view.voucher.can_mark_used:
             return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}", status_code=303)
         member = require_member(request)
+        perkville = request.app.state.perkville
+        voucher_id = int(view.voucher.voucher_id)
         try:
-            await request.app.state.perkville.mark_voucher_used(
-                member.token, int(view.voucher.voucher_id)
-            )
+            await perkville.mark_voucher_used(member.token, voucher_id)
         except PerkvilleRequestError:
-            error = "Perkville couldn't mark this voucher used. Please show it to staff."
-        else:
+            # A retry after a lost answer is refused as "not UNUSED": it worked the first time.
+            now = await perkville.voucher(member.token, voucher_id)
+            if now.status != "USED":
+                error = "Perkville couldn't mark this voucher used. Please show it to staff."
+        if error is None:
             return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}?used=1", status_code=303)
     if not view.voucher.can_mark_used:
         return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}", status_code=303)

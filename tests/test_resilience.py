@@ -4,6 +4,7 @@ what the cache had, and never a trace, never a second redeem."""
 from __future__ import annotations
 
 import random
+import re
 import time
 
 import pytest
@@ -41,7 +42,7 @@ def test_a_passing_failure_is_retried_and_the_member_never_sees_it(
 ) -> None:
     sign_in()
     # A seed whose first draw faults and whose second does not (as Conditions draws them).
-    seed = next(s for s in range(1000) if _faults_then_passes(random.Random(s)))
+    seed = next(s for s in range(1000) if _faults_then_passes(random.Random(s)))  # noqa: S311
     conditions(sandbox).update(
         {"fault_rate": 0.5, "faults": ["503"], "fault_paths": ["/v2/user-vouchers/"], "seed": seed}
     )
@@ -172,7 +173,7 @@ def _lost_once_seed() -> int:
         rng.choice(("lost",))
         return rng.random() >= 0.5
 
-    return next(s for s in range(1000) if lost_then_ok(random.Random(s)))
+    return next(s for s in range(1000) if lost_then_ok(random.Random(s)))  # noqa: S311
 
 
 def test_other_actions_are_not_replayed(
@@ -194,7 +195,7 @@ def test_other_actions_are_not_replayed(
 
 
 def test_backoff_grows_with_jitter_and_respects_retry_after() -> None:
-    rng = random.Random(1)
+    rng = random.Random(1)  # noqa: S311 - jitter, not secrets
     first = [backoff(1, None, rng) for _ in range(200)]
     second = [backoff(2, None, rng) for _ in range(200)]
     assert all(d is not None and 0 <= d <= 0.1 for d in first)
@@ -224,3 +225,26 @@ def test_the_breaker_opens_lets_one_trial_through_and_closes() -> None:
     breaker.before_call()
     breaker.succeeded()
     assert breaker.state == "closed"
+
+
+def test_marking_used_whose_answer_was_lost_still_says_done(
+    sign_in: SignIn, client: TestClient, sandbox: Starlette
+) -> None:
+    """The PATCH went through but its answer was lost; the replay is refused as "not UNUSED",
+    which the app recognises as done rather than showing the member an error."""
+    sign_in()
+    listing = client.get("/vouchers").text
+    target = next(
+        v
+        for v in dict.fromkeys(re.findall(r'href="(/vouchers/\d+)"', listing))
+        if "Mark as used" in client.get(v).text
+    )
+    fields = parse_form(client.get(f"{target}/use").text).fields
+    fail(sandbox, "/v2/user-vouchers/", "lost", methods=["PATCH"])
+    conditions(sandbox).update({"fault_rate": 0.5, "seed": _lost_once_seed()})
+    answer = client.post(f"{target}/use", data=fields)
+    heal(sandbox)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"{target}?used=1"
+    voucher = sandbox.state.store.vouchers[int(target.rsplit("/", 1)[1])]
+    assert voucher.status == "USED"

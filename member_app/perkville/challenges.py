@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .models import id_from_uri
+from .models import id_from_uri, web_link
 from .models import text_field as _text
 from .program import _date, _datetime, _int
 
@@ -17,13 +17,6 @@ def _ids(value: object) -> tuple[int, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(i for i in (id_from_uri(v) for v in value) if i is not None)
-
-
-def _web_link(value: object) -> str | None:
-    """A link members may follow: http(s) only, so a stray `javascript:` never becomes one."""
-    if isinstance(value, str) and value.startswith(("https://", "http://")):
-        return value
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +78,7 @@ class ChallengeRequirement:
             challenge_id=id_from_uri(data.get("challenge")),
             title=_text(data, "title"),
             description=_text(data, "description"),
-            detail_link=_web_link(data.get("detail_link")),
+            detail_link=web_link(data.get("detail_link")),
             required_quantity=max(_int(data.get("required_quantity"), 1), 1),
             display_order=None if order in (None, "") else _int(order),
         )

@@ -288,8 +288,9 @@ class PerkvilleClient:
         return vouchers
 
     async def mark_voucher_used(self, token: str, voucher_id: int) -> Voucher:
+        # Safe to send again: it either marks the voucher once or is refused as already used.
         data = await self._send(
-            token, "PATCH", f"/v2/user-vouchers/{voucher_id}/", {"status": "USED"}
+            token, "PATCH", f"/v2/user-vouchers/{voucher_id}/", {"status": "USED"}, replayable=True
         )
         return Voucher.from_api(data)
 

@@ -26,6 +26,14 @@ def text_field(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def web_link(value: object) -> str | None:
+    """A link members may follow: http(s) only, so a stray `javascript:` from upstream data
+    never becomes one."""
+    if isinstance(value, str) and value.strip().lower().startswith(("https://", "http://")):
+        return value.strip()
+    return None
+
+
 class Freshness:
     """Whether a page is built from what Perkville just said. When Perkville failed and a
     cached copy stood in, `stale_since` is when the oldest such copy was fetched."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .models import id_from_uri
+from .models import id_from_uri, web_link
 from .models import text_field as _text
 
 
@@ -187,7 +187,7 @@ class Reward:
             # The reference's field list says start_date/end_date, its example from/to_date.
             start_date=_date(data.get("start_date") or data.get("from_date")),
             end_date=_date(data.get("end_date") or data.get("to_date")),
-            external_reward_url=data.get("external_reward_url") or None,
+            external_reward_url=web_link(data.get("external_reward_url")),
             can_redeem=can_redeem if isinstance(can_redeem, bool) else None,
             loc_id=_int(data.get("loc_id"), 0) or None,
         )
@@ -233,7 +233,7 @@ class Voucher:
             location_id=id_from_uri(data.get("location")),
             perk_id=id_from_uri(data.get("perk")),
             external_coupon_code=data.get("external_coupon_code") or None,
-            reward_url=data.get("reward_url") or data.get("network_reward_url") or None,
+            reward_url=web_link(data.get("reward_url")) or web_link(data.get("network_reward_url")),
             perk_description=_text(data, "perk_description"),
             perk_fine_print=_text(data, "perk_fine_print"),
             promotion_fine_print=_text(data, "promotion_fine_print"),

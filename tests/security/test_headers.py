@@ -102,3 +102,15 @@ def test_on_https_the_cookie_is_secure_host_only_and_hsts_is_sent(
     assert {"secure", "httponly", "samesite=lax", "path=/"} <= set(attributes)
     assert not [a for a in attributes if a.startswith("domain")]
     assert "max-age=31536000" in response.headers["strict-transport-security"]
+
+
+def test_framing_is_refused_unless_an_origin_is_configured(
+    settings: Settings, sandbox: Starlette, clock: FakeClock
+) -> None:
+    framed = dataclasses.replace(settings, frame_ancestors=("https://app.summit.example",))
+    app = create_app(framed, perkville_transport=httpx2.ASGITransport(app=sandbox), clock=clock)
+    with TestClient(app, base_url="http://testserver") as client:
+        csp = client.get("/").headers["content-security-policy"]
+    assert "frame-ancestors https://app.summit.example" in csp
+    with pytest.raises(ValueError, match="MEMBER_APP_FRAME_ANCESTORS"):
+        dataclasses.replace(settings, frame_ancestors=("javascript:alert(1)",))

@@ -126,14 +126,6 @@ def test_challenge_goal_links_are_web_links_only(sign_in: SignIn, client: TestCl
     assert script_links(page.text) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perkville/program.py passes Reward.external_reward_url and Voucher.reward_url "
-    "through unchecked: a `javascript:` URL from Perkville becomes the href of 'Get this "
-    "reward' (/rewards) and 'Open your reward' (/vouchers/<id>). Fix: parse both with an "
-    "http(s)-only check like perkville/challenges.py `_web_link` (CSP script-src 'self' "
-    "blocks the script meanwhile).",
-)
 def test_reward_and_voucher_links_are_web_links_only(sign_in: SignIn, client: TestClient) -> None:
     sign_in()
     for path in ["/rewards", "/vouchers/52008"]:
