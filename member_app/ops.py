@@ -330,6 +330,10 @@ def configure_logging(level: str) -> None:
     logger = logging.getLogger("member_app")
     logger.setLevel(level)
     logger.propagate = False
+    # httpx2 logs every request's full URL at INFO, query included (an identification code,
+    # a user id): our own upstream metrics and logs replace it.
+    logging.getLogger("httpx2").setLevel(max(logging.WARNING, logger.level))
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logger.level))
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
         handler.setFormatter(JsonFormatter())

@@ -275,3 +275,13 @@ def test_tokens_codes_and_state_are_redacted_from_messages(
 def test_redaction_leaves_ordinary_words_alone() -> None:
     for text in ("status code: 502", "connection state: ACTIVE", "GET /vouchers/{voucher_id} 200"):
         assert redact(text) == text
+
+
+def test_upstream_urls_are_not_logged_by_the_http_client(
+    sign_in: SignIn, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx2 would log each call's full URL, query included (an identification code)."""
+    sign_in()
+    caplog.set_level(logging.INFO)
+    assert client.get("/history").status_code == 200
+    assert [r for r in caplog.records if r.name.startswith("httpx")] == []
