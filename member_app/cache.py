@@ -47,51 +47,51 @@ class Backend(Protocol):
 
 
 class MemoryBackend:
-    """One process's cache (the default): an LRU dict held to a byte budget.
+    """One process's cache (the default): an LRU dict held to a budget of JSON bytes.
 
-    Values are kept as compact JSON, not as the parsed dicts: a parsed answer takes several
-    times its JSON size in Python objects, so a count of entries says little about memory, and
-    each reader gets its own copy (no page can change another's). Parsing a hit costs ~0.1 ms.
+    A count of entries says little about memory (one rewards list is a hundred times a
+    business record), so each value's size is taken as its compact JSON length, once, when it
+    is stored. Parsed objects take a few times that in memory, hence the modest default. Values
+    are shared with every reader: the client treats Perkville's answers as read-only.
     """
 
     def __init__(
-        self, max_bytes: int = 32 * 1024 * 1024, clock: Callable[[], float] = time.time
+        self, max_bytes: int = 8 * 1024 * 1024, clock: Callable[[], float] = time.time
     ) -> None:
-        self._items: OrderedDict[str, tuple[float, float, bytes]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, Entry, int]] = OrderedDict()
         self._max = max_bytes
         self._bytes = 0
         self._clock = clock
 
     @property
     def size(self) -> int:
-        """Bytes of JSON held."""
+        """The JSON bytes of what is held."""
         return self._bytes
 
     async def get(self, key: str) -> Entry | None:
         item = self._items.get(key)
         if item is None:
             return None
-        expires, fetched, raw = item
-        if expires <= self._clock():
+        if item[0] <= self._clock():
             self._drop(key)
             return None
         self._items.move_to_end(key)
-        return Entry(fetched, json.loads(raw))
+        return item[1]
 
     async def set(self, key: str, entry: Entry, keep_for: float) -> None:
-        raw = json.dumps(entry.value, separators=(",", ":")).encode()
-        if len(raw) > self._max // 2:
+        size = len(json.dumps(entry.value, separators=(",", ":")))
+        if size > self._max // 2:
             return  # one huge answer must not push out everything else
         self._drop(key)
-        self._items[key] = (self._clock() + keep_for, entry.fetched, raw)
-        self._bytes += len(raw)
+        self._items[key] = (self._clock() + keep_for, entry, size)
+        self._bytes += size
         while self._bytes > self._max:
             self._drop(next(iter(self._items)))
 
     def _drop(self, key: str) -> None:
         item = self._items.pop(key, None)
         if item is not None:
-            self._bytes -= len(item[2])
+            self._bytes -= item[2]
 
     async def aclose(self) -> None:
         self._items.clear()
