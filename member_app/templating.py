@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jinja2 import pass_context
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -31,9 +33,36 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_fingerprint(path)}"
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What the templates use of a URL: its path (`url_for('home').path`)."""
+
+    path: str
+
+
 def make_templates() -> Jinja2Templates:
+    """The app's templates. Each app makes its own (tests build many), so the links they
+    remember belong to that app's routes."""
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    links: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Link] = {}
+
+    @pass_context
+    def url_for(context: dict[str, Any], name: str, /, **params: Any) -> Link:
+        """Starlette's `url_for` walks every route each time (a page links to ~16):
+        remembered per route and parameters instead. Only the path: links never need the
+        host."""
+        request: Request = context["request"]
+        key = (request.scope.get("root_path", ""), name, tuple(sorted(params.items())))
+        link = links.get(key)
+        if link is None:
+            if len(links) > 4096:  # ids in links (vouchers, challenges): keep it bounded
+                links.clear()
+            link = Link(key[0] + str(request.app.router.url_path_for(name, **params)))
+            links[key] = link
+        return link
+
     templates.env.globals["static_url"] = static_url
+    templates.env.globals["url_for"] = url_for
     return templates
 
 
