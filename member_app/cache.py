@@ -51,9 +51,9 @@ class MemoryBackend:
 
     A count of entries says little about memory (one rewards list is a hundred times a
     business record), so each value's size is taken as its compact JSON length, once, when it
-    is stored. Parsed objects take several times that in memory (4 MB of JSON held about
-    30 MB in the fault run), hence the modest default. Values
-    are shared with every reader: the client treats Perkville's answers as read-only.
+    is stored. Parsed objects take several times that in memory (an 8 MB budget grew the app
+    by about 30 MB in the fault run), hence the modest default. Values are shared with every
+    reader: the client treats Perkville's answers as read-only.
     """
 
     def __init__(
