@@ -211,11 +211,6 @@ class Cache:
             await self._backend.set(key, Entry(self._clock(), value), keep)
         return value
 
-    async def peek(self, key: str) -> JSON | None:
-        """The cached value however old, without loading (for signed-out pages)."""
-        entry = await self._backend.get(key)
-        return entry.value if entry else None
-
     async def aclose(self) -> None:
         tasks = list(self._inflight.values())
         for task in tasks:

@@ -17,7 +17,7 @@ from .templating import render
 log = logging.getLogger(__name__)
 
 
-def _error_page(
+def error_page(
     request: Request, title: str, message: str, status: int, *, retry: bool = True
 ) -> Response:
     context = {
@@ -39,14 +39,14 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
         return await sign_in_required(request, SignInRequired(request.url.path))
     if isinstance(exc, PerkvilleUnavailable):
         log.warning("perkville unavailable: %s", exc.message)
-        return _error_page(
+        return error_page(
             request,
             "Perkville isn't answering right now",
             "Your points and rewards are safe. Please try again in a moment.",
             503 if exc.status in {None, 503} else 502,
         )
     log.warning("perkville error %s %s %s", exc.status, exc.error_type, ",".join(exc.codes))
-    return _error_page(
+    return error_page(
         request,
         "We couldn't load this page",
         "Perkville did not give us what this page needs. Please try again.",
@@ -57,15 +57,15 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return _error_page(request, "Page not found", "There is nothing at this address.", 404)
+        return error_page(request, "Page not found", "There is nothing at this address.", 404)
     if exc.status_code == 405:
-        return _error_page(request, "That didn't work", "This page can't be used that way.", 405)
-    return _error_page(request, "That didn't work", str(exc.detail), exc.status_code)
+        return error_page(request, "That didn't work", "This page can't be used that way.", 405)
+    return error_page(request, "That didn't work", str(exc.detail), exc.status_code)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return _error_page(
+    return error_page(
         request,
         "Something went wrong on our side",
         "It isn't you. Please try again; if it keeps happening, let the front desk know.",
@@ -84,7 +84,7 @@ async def not_joined(request: Request, exc: Exception) -> Response:
 
 
 async def form_expired(request: Request, exc: Exception) -> Response:
-    return _error_page(
+    return error_page(
         request,
         "Please try that again",
         "This page was open too long or in another window. Nothing was changed.",

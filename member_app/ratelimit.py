@@ -19,7 +19,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .templating import render
+from .errors import error_page
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,13 @@ async def check(request: Request, action: str) -> None:
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
     minutes = "a minute" if exc.retry_after <= 60 else f"{math.ceil(exc.retry_after / 60)} minutes"
-    context = {
-        "title": "Please wait a moment",
-        "message": f"That was tried many times in a short while. Please try again in {minutes}. "
+    response = error_page(
+        request,
+        "Please wait a moment",
+        f"That was tried many times in a short while. Please try again in {minutes}. "
         "Nothing was changed.",
-        "retry_url": None,
-    }
-    response = render(request, "error.html", context, status_code=429)
+        429,
+        retry=False,
+    )
     response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -66,14 +66,15 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from .templating import render  # templating imports this module
+        from .errors import error_page  # errors (through templating) imports this module
 
-        context = {
-            "title": "That was too much to send",
-            "message": "Nothing was changed. Please go back and try again with less.",
-            "retry_url": None,
-        }
-        response = render(Request(scope, receive), "error.html", context, status_code=413)
+        response = error_page(
+            Request(scope, receive),
+            "That was too much to send",
+            "Nothing was changed. Please go back and try again with less.",
+            413,
+            retry=False,
+        )
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
