@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from html import escape
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,55 +15,33 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ..paths import TEMPLATES_DIR
-from . import api, community, identify, oauth, rewards
-from .bench_seed import seed_bench
+from . import (
+    agreements,
+    businesses,
+    challenges,
+    identify,
+    media,
+    membership,
+    oauth,
+    referrals,
+    scopes,
+    users,
+)
 from .conditions import Conditions, ConditionsMiddleware
 from .conditions import routes as conditions_routes
 from .errors import ApiError
+from .resources import not_implemented
+from .rewards import earning, perks, redeeming, transactions, vouchers
 from .seed import DEFAULT_REDIRECT_URIS, demo_store
+from .seed.bench import seed_bench
 from .store import Store
 
 SESSION_COOKIE = "perkville_sandbox"
 
 __all__ = ["Conditions", "create_sandbox", "demo_store"]
-
-
-async def business_logo(request: Request) -> Response:
-    store: Store = request.app.state.store
-    biz = store.businesses.get(int(request.path_params["business_id"]))
-    if biz is None or not biz.has_logo:
-        return Response("Not found", status_code=404)
-    initials = "".join(word[0] for word in biz.name.split()[:2]).upper()
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96" width="96" height="96">'
-        f'<rect width="96" height="96" rx="20" fill="{escape(biz.brand_color or "#333")}"/>'
-        '<path d="M18 70 L40 34 L52 52 L60 42 L78 70 Z" fill="#fff" opacity=".9"/>'
-        f'<text x="48" y="88" font-family="sans-serif" font-size="12" text-anchor="middle" '
-        f'fill="#fff">{escape(initials)}</text></svg>'
-    )
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
-
-
-_BADGE_COLOURS = {"Bronze": "#B06A2B", "Silver": "#8A9299", "Gold": "#C9A227"}
-
-
-async def level_badge(request: Request) -> Response:
-    store: Store = request.app.state.store
-    level = store.levels.get(int(request.path_params["level_id"]))
-    if level is None:
-        return Response("Not found", status_code=404)
-    colour = _BADGE_COLOURS.get(level.name, "#555")
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
-        f'<circle cx="32" cy="32" r="30" fill="{colour}"/>'
-        '<path d="M32 14 L37 27 L51 27 L40 36 L44 50 L32 41 L20 50 L24 36 L13 27 L27 27 Z" '
-        'fill="#fff"/></svg>'
-    )
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 async def api_error(request: Request, exc: Exception) -> Response:
@@ -77,12 +54,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/v2/"):
         if exc.status_code == 405:
             # The reference answers a verb it does not support with 501 (Handling Errors).
-            return ApiError(
-                501,
-                "invalid_request_error",
-                "method_not_implemented",
-                f"{request.method} is not supported on this resource.",
-            ).response()
+            return not_implemented(request).response()
         code = "not_found" if exc.status_code == 404 else "invalid"
         return ApiError(exc.status_code, "invalid_request_error", code, str(exc.detail)).response()
     return Response(str(exc.detail), status_code=exc.status_code, media_type="text/plain")
@@ -107,21 +79,26 @@ def create_sandbox(
     members: int = 0,
 ) -> Starlette:
     """Build the sandbox. With no `store`, the demo gym is seeded with `redirect_uris`
-    registered for the demo client. `members` adds that many bench members (bench_seed.py) to
+    registered for the demo client. `members` adds that many bench members (seed/bench.py) to
     the store; `conditions` (latency, faults; conditions.py) start as given, else neutral."""
     conditions = conditions if conditions is not None else Conditions()
     app = Starlette(
         routes=[
             *oauth.routes,
-            *api.routes,
-            # --- rewards.routes ---
-            *rewards.routes,
-            # --- community.routes ---
-            *community.routes,
-            # --- identify.routes ---
+            *users.routes,
+            *businesses.routes,
+            *membership.routes,
+            *agreements.routes,
+            *scopes.routes,
+            *perks.routes,
+            *earning.routes,
+            *redeeming.routes,
+            *transactions.routes,
+            *vouchers.routes,
+            *challenges.routes,
+            *referrals.routes,
             *identify.routes,
-            Route("/media/businesses/{business_id:int}/logo.svg", business_logo),
-            Route("/media/levels/{level_id:int}/badge.svg", level_badge),
+            *media.routes,
             *conditions_routes,
         ],
         middleware=[

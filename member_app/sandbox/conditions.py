@@ -24,7 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import INVALID_REQUEST_ERROR, UNKNOWN_ERROR, ApiError, invalid_request
-from .seed import DEMO_BUSINESS_ID
+from .seed.gym import DEMO_BUSINESS_ID
 from .store import Store
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -317,9 +317,9 @@ def ledger(store: Store, business_id: int = DEMO_BUSINESS_ID) -> dict[str, Any]:
 
     Summed exactly as the sandbox moves balances: every EARN line adds points x quantity,
     every REDEEM line subtracts it. A voided line stays and its VOID_REF carries the negative
-    amount under the same classification, so the pair nets to zero (rewards_seed.Ledger.void);
-    a redemption through the API subtracts its cost and writes one REDEEM line; joining adds
-    one EARN line. `earned`/`spent` are therefore net of voids."""
+    amount under the same classification, so the pair nets to zero (`Ledger.void` in
+    seed/rewards.py); a redemption through the API subtracts its cost and writes one REDEEM
+    line; joining adds one EARN line. `earned`/`spent` are therefore net of voids."""
     sources: dict[str, int] = Counter(
         t.trans_source_id
         for t in store.transactions.values()

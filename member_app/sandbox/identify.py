@@ -13,7 +13,6 @@ Every failure in step 2 lands on a generic page of the business profile, never o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -22,34 +21,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .errors import AUTHORIZATION_ERROR, OAUTH_ERROR, ApiError, invalid_request
-from .oauth import _page, _signed_in_user
+from .pages import page, signed_in_user
 from .resources import ALL_METHODS, authenticate, not_implemented
-from .store import AccessToken, Store, new_secret
+from .store import AccessToken, IdentifyCode, IdentifyToken, Store, new_secret
 
 IDENTIFY_SCOPE = "ADMIN_IDENTIFY_USER"
 TOKEN_LIFETIME = timedelta(minutes=30)  # "valid for 30 mintues from the time it's created"
 CODE_LIFETIME = timedelta(seconds=30)  # "Identification codes expire 30 secords after creation"
-
-
-@dataclass
-class IdentifyToken:
-    token: str
-    client_id: str
-    admin_user_id: int  # the staff user whose bearer token asked for it
-    access_token: str  # that bearer token: it must still be active in step 2
-    redirect_uri: str
-    state: str
-    expires_at: datetime
-
-
-@dataclass
-class IdentifyCode:
-    code: str
-    user_id: int  # the member who was identified
-    admin_user_id: int  # only this admin's tokens may read it (step 3)
-    business_id: int
-    expires_at: datetime
-    used: bool = False
 
 
 def _expire_datetime(value: datetime) -> str:
@@ -126,13 +104,10 @@ def _valid_for(store: Store, identify: IdentifyToken, business_id: int, user_id:
         return False
     bearer = store.tokens.get(identify.access_token)
     return (
-        any(
-            c.user_id == user_id and c.business_id == business_id
-            for c in store.connections.values()
-        )
+        store.connection_of(user_id, business_id) is not None
         and bearer is not None
         and IDENTIFY_SCOPE in bearer.scopes
-        and business_id in store.staff_businesses(bearer.user_id, roles=("ADMIN",))
+        and store.is_admin(bearer.user_id, business_id)
     )
 
 
@@ -142,7 +117,7 @@ async def identify(request: Request) -> Response:
     business_id: int = request.path_params["business_id"]
     if business_id not in store.businesses:
         return Response("Not found", status_code=404, media_type="text/plain")
-    user = _signed_in_user(request)
+    user = signed_in_user(request)
     if user is None:
         here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return RedirectResponse(f"/login/?{urlencode({'next': here})}", status_code=303)
@@ -170,7 +145,7 @@ async def business_profile(request: Request) -> Response:
     business = store.businesses.get(request.path_params["business_id"])
     if business is None or "identify_error" not in request.query_params:
         return Response("Not found", status_code=404, media_type="text/plain")
-    return _page(request, "identify_error.html", {"business": business})
+    return page(request, "identify_error.html", {"business": business})
 
 
 def user_by_code(raw: str, token: AccessToken, store: Store) -> set[int]:

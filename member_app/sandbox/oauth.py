@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..security import csrf_token, csrf_valid
-from .store import SCOPE_DESCRIPTIONS, AuthorizationCode, Client, Store, User, new_secret
+from .pages import csrf_token, csrf_valid, page, signed_in_user
+from .records import User
+from .store import SCOPE_DESCRIPTIONS, AuthorizationCode, Client, Store, new_secret
 
 CODE_LIFETIME = timedelta(minutes=5)
 SUPPORTED_GRANTS = frozenset({"authorization_code", "password"})
@@ -114,23 +115,8 @@ def parse_authorize(store: Store, params: dict[str, str]) -> AuthorizeRequest:
     return request
 
 
-def _signed_in_user(request: Request) -> User | None:
-    store: Store = request.app.state.store
-    uid = request.session.get("uid")
-    return store.users.get(uid) if isinstance(uid, int) else None
-
-
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(
-        request, f"sandbox/{name}", context, status_code=status
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _problem_page(request: Request, message: str) -> Response:
-    return _page(request, "error.html", {"message": message}, status=400)
+    return page(request, "error.html", {"message": message}, status=400)
 
 
 def _issue_code(store: Store, auth: AuthorizeRequest, user: User) -> Response:
@@ -166,7 +152,7 @@ async def authorize(request: Request) -> Response:
     except RedirectError as error:
         return error.response
 
-    user = _signed_in_user(request)
+    user = signed_in_user(request)
     if user is None:
         next_url = f"/api/authorize/?{urlencode(auth.params)}"
         return RedirectResponse(f"/login/?{urlencode({'next': next_url})}", status_code=303)
@@ -184,7 +170,7 @@ async def authorize(request: Request) -> Response:
 
     if set(auth.scopes) <= store.consents.get((user.user_id, auth.client.client_id), frozenset()):
         return _issue_code(store, auth, user)
-    return _page(
+    return page(
         request,
         "consent.html",
         {
@@ -218,13 +204,13 @@ async def login(request: Request) -> Response:
             context["error"] = "This form expired. Please try again."
         else:
             user = store.user_by_email(email) if email else None
-            if user is not None and hmac.compare_digest(user.password, password):
+            if user is not None and _same(user.password, password):
                 request.session.clear()
                 request.session["uid"] = user.user_id
                 return RedirectResponse(next_url, status_code=303)
             context["error"] = "That email and password do not match a Perkville account."
     context["csrf"] = csrf_token(request)
-    return _page(request, "login.html", context, status=400 if context["error"] else 200)
+    return page(request, "login.html", context, status=400 if context["error"] else 200)
 
 
 def _origin(url: str) -> tuple[str, str] | None:
@@ -252,11 +238,11 @@ async def logout(request: Request) -> Response:
     next_url = request.query_params.get("next")
     if next_url:
         return RedirectResponse(_logout_next(request.app.state.store, next_url), status_code=303)
-    return _page(request, "signed_out.html", {})
+    return page(request, "signed_out.html", {})
 
 
 async def home(request: Request) -> Response:
-    return _page(request, "home.html", {"user": _signed_in_user(request)})
+    return page(request, "home.html", {"user": signed_in_user(request)})
 
 
 # --- token endpoint ---------------------------------------------------------------------------
@@ -298,8 +284,14 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     return None
 
 
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that takes any text (`compare_digest` refuses non-ASCII
+    `str`, which a form can send)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -328,7 +320,7 @@ async def token(request: Request) -> Response:
                 "This client has no secret; send none.",
                 basic_auth_used=basic,
             )
-    elif secret is None or not hmac.compare_digest(secret, client.secret or ""):
+    elif secret is None or not _same(secret, client.secret or ""):
         return token_error(
             401, "invalid_client", "The client secret is missing or wrong.", basic_auth_used=basic
         )
@@ -366,7 +358,7 @@ def _exchange_code(store: Store, client: Client, form: dict[str, str]) -> Respon
         return token_error(400, "invalid_grant", "redirect_uri does not match the authorize step.")
     if code.code_challenge is not None:
         verifier = form.get("code_verifier", "")
-        if not verifier or not hmac.compare_digest(_s256(verifier), code.code_challenge):
+        if not verifier or not _same(_s256(verifier), code.code_challenge):
             return token_error(400, "invalid_grant", "The code_verifier does not match.")
     issued = store.issue_token(client.client_id, code.user_id, code.scopes, from_code=code.code)
     return _token_response(issued.token, issued.scopes)
@@ -374,7 +366,7 @@ def _exchange_code(store: Store, client: Client, form: dict[str, str]) -> Respon
 
 def _password_grant(store: Store, client: Client, form: dict[str, str]) -> Response:
     user = store.user_by_email(form.get("username", ""))
-    if user is None or not hmac.compare_digest(user.password, form.get("password", "")):
+    if user is None or not _same(user.password, form.get("password", "")):
         return token_error(400, "invalid_grant", "The username or password is wrong.")
     requested = form.get("scope", "").split() or list(client.allowed_scopes)
     unknown = [s for s in requested if s not in client.allowed_scopes]

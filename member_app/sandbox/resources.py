@@ -2,14 +2,15 @@
 
 A resource is declared once (`Resource`) with its table, serializer, filterable fields, scope
 rule, per-token visibility and required-filter rule; `resource_routes` turns a list of them into
-`/v2/{name}/` and `/v2/{name}/{id}/` routes. Later resources slot in the same way.
+`/v2/{name}/` and `/v2/{name}/{id}/` routes. The rules several resources share (customer
+records, "Required Filters") are here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +33,11 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 with an explicit UTC offset, as every datetime in the reference is written."""
     return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def iso_date(value: date | None) -> str | None:
+    """A date without a time, "2026-11-30"."""
+    return None if value is None else value.isoformat()
 
 
 def uri(name: str, key: int | None) -> str | None:
@@ -86,6 +92,21 @@ class ScopeRule:
             )
 
 
+# The read scopes of the customer records (User, Connection, Transaction, Challenge Connection,
+# User Business Agreement, ...): PUBLIC and one of the two CUSTOMER_INFO scopes.
+CUSTOMER_INFO = ScopeRule(any_of=("ADMIN_CUSTOMER_INFO", "USER_CUSTOMER_INFO"))
+
+
+def customer_visible(
+    business_id: int, owner_id: int | None, token: AccessToken, store: Store
+) -> bool:
+    """The reference's rule for customer records: your own with USER_CUSTOMER_INFO; with
+    ADMIN_CUSTOMER_INFO, those of a business where you are ADMIN staff."""
+    if "USER_CUSTOMER_INFO" in token.scopes and owner_id == token.user_id:
+        return True
+    return "ADMIN_CUSTOMER_INFO" in token.scopes and store.is_admin(token.user_id, business_id)
+
+
 @dataclass(frozen=True)
 class Resource:
     name: str
@@ -111,6 +132,26 @@ class Resource:
     lookups: Mapping[str, Callable[[str, AccessToken, Store], set[int]]] = field(
         default_factory=dict
     )
+
+
+def required_filters(
+    label: str, any_of: tuple[str, ...], no_in: str
+) -> Callable[[Sequence[Filter]], None]:
+    """The reference's "Required Filters": one of `any_of` (any operator), never `no_in__in`."""
+
+    def check(filters: Sequence[Filter]) -> None:
+        if any(f.field == no_in and f.op == "in" for f in filters):
+            raise invalid_request(
+                "invalid_filter",
+                f"An IN query on {no_in} is not allowed for {label}.",
+                f"{no_in}__in",
+            )
+        if not any(f.field in any_of for f in filters):
+            raise invalid_request(
+                "required", f"{label.capitalize()} must be filtered by {' or '.join(any_of)}."
+            )
+
+    return check
 
 
 def authenticate(request: Request, store: Store) -> AccessToken:
@@ -240,7 +281,7 @@ def list_response(
     return JSONResponse({"meta": meta, "objects": [resource.serialize(r, ctx) for r in page]})
 
 
-def _context(request: Request, token: AccessToken) -> Context:
+def request_context(request: Request, token: AccessToken) -> Context:
     return Context(request.app.state.store, token, str(request.base_url).rstrip("/"))
 
 
@@ -261,7 +302,7 @@ def _list_endpoint(resource: Resource) -> Endpoint:
         store: Store = request.app.state.store
         token = authenticate(request, store)
         if request.method == "POST" and resource.create is not None:
-            return await resource.create(request, _context(request, token))
+            return await resource.create(request, request_context(request, token))
         if request.method not in READ_METHODS:
             raise not_implemented(request)
         resource.scopes.check(token)
@@ -280,7 +321,7 @@ def _list_endpoint(resource: Resource) -> Endpoint:
         ]
         if resource.order is not None:
             rows = resource.order(rows, store)
-        return list_response(resource, request, _context(request, token), rows)
+        return list_response(resource, request, request_context(request, token), rows)
 
     return endpoint
 
@@ -309,21 +350,10 @@ def _detail_endpoint(resource: Resource) -> Endpoint:
             raise not_found(resource.label)
         if writing:
             assert resource.update is not None
-            return await resource.update(request, _context(request, token), row)
-        return JSONResponse(resource.serialize(row, _context(request, token)))
+            return await resource.update(request, request_context(request, token), row)
+        return JSONResponse(resource.serialize(row, request_context(request, token)))
 
     return endpoint
-
-
-async def read_json(request: Request) -> dict[str, Any]:
-    """The JSON object a write sends ("Include only valid JSON in your HTTP body")."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise invalid_request("invalid_json", "The body must be a JSON object.") from None
-    if not isinstance(body, dict):
-        raise invalid_request("invalid_json", "The body must be a JSON object.")
-    return body
 
 
 def resource_routes(resources: Sequence[Resource]) -> list[Route]:

@@ -1,4 +1,5 @@
-"""The demo gym: a deterministic seed, identical on every start.
+"""The demo gym's businesses, people and OAuth clients, and the names and credentials the demo,
+the tests and the docs use for them.
 
 Business 4, "Summit Fitness", is the program the demo app is configured for. Business 5 exists
 so that scope and visibility rules have someone else's data to hide.
@@ -10,18 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from .store import (
-    ADMIN_SCOPES,
-    USER_SCOPES,
-    Business,
-    Client,
-    Connection,
-    Level,
-    Location,
-    Staff,
-    Store,
-    User,
-)
+from ..records import Business, Connection, Level, Location, Staff, User
+from ..store import ADMIN_SCOPES, USER_SCOPES, Client, Store
 
 DEMO_BUSINESS_ID = 4
 DEMO_CLIENT_ID = "member-app-demo"
@@ -50,13 +41,14 @@ def demo_clock(start: datetime = DEMO_NOW) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
-def _dt(text: str) -> datetime:
+def dt(text: str) -> datetime:
+    """A seeded moment, written with its offset ("2026-11-18T16:20:00+00:00"), in UTC."""
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
-    """Build the demo gym. `redirect_uris` are registered for the demo (PKCE) client."""
-    store = Store()
+def seed_gym(store: Store, redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> None:
+    """Add the businesses, their locations and levels, the people, and the OAuth clients.
+    `redirect_uris` are registered for the demo (PKCE) client."""
     store.businesses = {
         4: Business(
             business_id=4,
@@ -115,19 +107,19 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
     store.users = {
         1001: User(
             1001, "Maya", "Lopez", MEMBER_EMAIL, MEMBER_PASSWORD, "555-0101", "1990-04-23",
-            _dt("2026-01-10T09:00:00+00:00"),
+            dt("2026-01-10T09:00:00+00:00"),
         ),
         1002: User(
             1002, "Sam", "Rivera", ADMIN_EMAIL, ADMIN_PASSWORD, "555-0102", None,
-            _dt("2025-06-01T12:00:00+00:00"),
+            dt("2025-06-01T12:00:00+00:00"),
         ),
         1003: User(
             1003, "Jordan", "Lee", PENDING_EMAIL, MEMBER_PASSWORD, "", None,
-            _dt("2026-02-14T18:30:00+00:00"),
+            dt("2026-02-14T18:30:00+00:00"),
         ),
         1004: User(
             1004, "Alex", "Kim", "alex@example.com", MEMBER_PASSWORD, "", None,
-            _dt("2026-03-03T08:15:00+00:00"),
+            dt("2026-03-03T08:15:00+00:00"),
         ),
     }
     store.connections = {
@@ -135,29 +127,29 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
             3001, 1001, 4, "ACTIVE", point_balance=1250, lifetime_earned_points=1800,
             level_id=22, home_location_id=11, last_visited_location_id=12,
             external_membership_status="ACTIVE", external_membership_type="Monthly Unlimited",
-            external_join_dt=_dt("2025-09-01T10:00:00+00:00"),
-            rewards_program_join_dt=_dt("2025-09-01T10:05:00+00:00"),
-            last_mod_dt=_dt("2026-11-01T10:05:00+00:00"),
-            last_transaction_dt=_dt("2026-11-20T07:42:00+00:00"),
+            external_join_dt=dt("2025-09-01T10:00:00+00:00"),
+            rewards_program_join_dt=dt("2025-09-01T10:05:00+00:00"),
+            last_mod_dt=dt("2026-11-01T10:05:00+00:00"),
+            last_transaction_dt=dt("2026-11-20T07:42:00+00:00"),
         ),
         3003: Connection(
             3003, 1003, 4, "PENDING", point_balance=120, lifetime_earned_points=120,
             level_id=21, home_location_id=12, last_visited_location_id=12,
             external_membership_status="ACTIVE", external_membership_type="Off-peak",
-            external_join_dt=_dt("2026-10-15T17:00:00+00:00"),
-            last_mod_dt=_dt("2026-10-15T17:00:00+00:00"),
+            external_join_dt=dt("2026-10-15T17:00:00+00:00"),
+            last_mod_dt=dt("2026-10-15T17:00:00+00:00"),
         ),
         3004: Connection(
             3004, 1004, 5, "ACTIVE", point_balance=640, lifetime_earned_points=900,
             home_location_id=51, last_visited_location_id=51,
             external_membership_status="ACTIVE", external_membership_type="Class pack",
-            rewards_program_join_dt=_dt("2026-03-03T08:20:00+00:00"),
-            last_mod_dt=_dt("2026-03-03T08:20:00+00:00"),
+            rewards_program_join_dt=dt("2026-03-03T08:20:00+00:00"),
+            last_mod_dt=dt("2026-03-03T08:20:00+00:00"),
         ),
     }
     store.staff = {
         7001: Staff(
-            7001, 1002, 4, "ADMIN", _dt("2025-06-01T12:00:00+00:00"), bill_payer=True,
+            7001, 1002, 4, "ADMIN", dt("2025-06-01T12:00:00+00:00"), bill_payer=True,
             staff_description="General manager",
         ),
     }
@@ -187,12 +179,3 @@ def demo_store(redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> Store:
             secret=ADMIN_CLIENT_SECRET,
         ),
     }
-    # --- seed_rewards(store) (rewards.py) ---
-    from .rewards import seed_rewards  # kept at this anchor
-
-    seed_rewards(store)
-    # --- seed_community(store) (community.py) ---
-    from .community_seed import seed_community  # kept at this anchor
-
-    seed_community(store)
-    return store

@@ -1,7 +1,7 @@
 """Summit Fitness's rewards program: earning rules and bonuses, rewards, and a year of the demo
 member's point history with the vouchers it produced. Deterministic (random.Random(4), fixed
 datetimes, nothing after 2026-11-21), and balanced: each seeded member's transactions add up to
-the point balance and lifetime points `seed.py` gives their connection (checked on every seed).
+the point balance and lifetime points `gym.py` gives their connection (checked on every seed).
 """
 
 from __future__ import annotations
@@ -10,23 +10,18 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from .rewards_rules import (
-    counts_toward,
-    frequency_window_start,
-    in_time_bonus,
-    multiplied,
-    perk_at,
-)
-from .store import (
+from ..records import (
     DateRangeBonus,
     FrequencyBonus,
     Perk,
     PerkCategory,
-    Store,
     TimeBonus,
     Transaction,
     Voucher,
 )
+from ..rewards.earning import counts_toward, frequency_window_start, in_time_bonus, multiplied
+from ..rewards.perks import perk_at
+from ..store import Store
 
 MAYA, JORDAN, ALEX = 1001, 1003, 1004
 SUMMIT, HARBOR = 4, 5
@@ -131,8 +126,8 @@ def _perks() -> list[Perk]:
         Perk(212, SUMMIT, redeem, "STANDARD", "Staff comp smoothie", 150,
              admin_flagged_as_invisible_to_customers=True),
         Perk(213, SUMMIT, redeem, "STANDARD", "Free towel service", 75, status="INACTIVE"),
-        # Perks other modules name: challenge progress activities and the referral offers'
-        # perks (community_seed.py). Neither view lists them.
+        # Perks other modules name: challenge progress activities (challenges.py) and the
+        # referral offers' perks (referrals.py). Neither view lists them.
         Perk(9101, SUMMIT, earn, "PROGRESS_ACTIVITY", "Challenge check-in", 0),
         Perk(9102, SUMMIT, earn, "PROGRESS_ACTIVITY", "Challenge group class", 0),
         Perk(9103, SUMMIT, earn, "PROGRESS_ACTIVITY", "Cardio session logged", 0),

@@ -1,7 +1,7 @@
 """Bench members: K extra, fully set-up members of the demo gym for load and soak runs.
 
 `bench-{i}@example.com` (i = 1..K), password `perkville-demo` (the demo member's). Each has,
-modelled on Maya (seed.py, rewards_seed.py, community_seed.py):
+modelled on Maya (gym.py, rewards.py, challenges.py, referrals.py):
 
 * an ACTIVE Connection to business 4, home location 11 (Downtown), Gold level;
 * an EARN history (join bonus, check-ins, classes, training, a welcome point adjustment) of
@@ -23,24 +23,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .seed import DEMO_BUSINESS_ID, MEMBER_PASSWORD
-from .store import (
-    USER_SCOPES,
+from ..records import (
     ChallengeConnection,
     ChallengeRequirementSummary,
-    Client,
     Connection,
     Referral,
-    Store,
     Transaction,
     User,
     Voucher,
 )
+from ..store import USER_SCOPES, Client, Store
+from .challenges import CHALLENGE_JOINED
+from .gym import DEMO_BUSINESS_ID, MEMBER_PASSWORD
 
 MAX_MEMBERS = 1000
 BENCH_CLIENT_ID = "member-app-bench"
 BENCH_CLIENT_SECRET = "bench-secret"  # noqa: S105 - a published sandbox credential
-BENCH_CHALLENGE_ID = 801  # the November Check-In Challenge (community_seed.CHALLENGE_JOINED)
+BENCH_CHALLENGE_ID = CHALLENGE_JOINED  # the November Check-In Challenge
 BENCH_REWARDS = (201, 202)  # Free smoothie (150), Protein bar (50)
 _CHECK_IN, _CLASS, _TRAINING, _JOIN, _ADJUSTMENT = 101, 102, 103, 106, 109
 _GOLD = 23
