@@ -1,27 +1,32 @@
 """Everything the app knows about talking to Perkville."""
 
+from .caller import Caller, Freshness
 from .client import PerkvilleClient
 from .errors import (
     PerkvilleAuthError,
+    PerkvilleDuplicate,
     PerkvilleError,
     PerkvilleForbidden,
     PerkvilleNotFound,
+    PerkvilleRefused,
     PerkvilleRequestError,
     PerkvilleUnavailable,
 )
-from .models import AdminView, Business, Connection, Level, MemberToken, User
+from .models import Business, Connection, Level, User
 
 __all__ = [
-    "AdminView",
     "Business",
+    "Caller",
     "Connection",
+    "Freshness",
     "Level",
-    "MemberToken",
     "PerkvilleAuthError",
     "PerkvilleClient",
+    "PerkvilleDuplicate",
     "PerkvilleError",
     "PerkvilleForbidden",
     "PerkvilleNotFound",
+    "PerkvilleRefused",
     "PerkvilleRequestError",
     "PerkvilleUnavailable",
     "User",

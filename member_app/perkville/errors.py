@@ -1,4 +1,16 @@
-"""What can go wrong upstream, as a short tree the app's one exception handler understands."""
+"""What can go wrong upstream, as a short tree the app's one exception handler understands.
+
+    PerkvilleError                   Perkville answered with an error, or could not be reached
+    ├── PerkvilleUnavailable         no usable answer: timeout, dropped, 5xx, 429, not JSON
+    ├── PerkvilleAuthError           401: the token is no longer accepted
+    ├── PerkvilleForbidden           403: a scope is missing, or the record is not theirs
+    ├── PerkvilleNotFound            404: no such record (or none this token may see)
+    └── PerkvilleRequestError        another 4xx, with Perkville's codes
+        ├── PerkvilleRefused         a refusal by the program's rules (a `pv_*` code)
+        └── PerkvilleDuplicate       a transaction whose trans_source_id was already used
+
+The client decides which class an answer is (parsing.py); views act on the types.
+"""
 
 from __future__ import annotations
 
@@ -46,3 +58,26 @@ class PerkvilleNotFound(PerkvilleError):
 
 class PerkvilleRequestError(PerkvilleError):
     """Another 4xx: a validation error, with Perkville's `pv_*`/field codes in `codes`."""
+
+
+class PerkvilleRefused(PerkvilleRequestError):
+    """Perkville refused what the member asked for under the program's rules (not enough
+    points, a limit reached, not joined...). `code` is the first `pv_*` code of the answer,
+    such as `pv_txn_insufficient_points`; `codes` still holds every code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status: int | None = None,
+        error_type: str | None = None,
+        codes: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, status=status, error_type=error_type, codes=codes)
+        self.code = code
+
+
+class PerkvilleDuplicate(PerkvilleRequestError):
+    """Perkville refused a transaction because its `trans_source_id` was already used: the
+    same request was made before (reference, Transaction: the id is unique per business)."""

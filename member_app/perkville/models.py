@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 _ID_IN_URI = re.compile(r"/(\d+)/?$")
 
@@ -32,60 +32,6 @@ def web_link(value: object) -> str | None:
     if isinstance(value, str) and value.strip().lower().startswith(("https://", "http://")):
         return value.strip()
     return None
-
-
-class Freshness:
-    """Whether a page is built from what Perkville just said. When Perkville failed and a
-    cached copy stood in, `stale_since` is when the oldest such copy was fetched."""
-
-    def __init__(self) -> None:
-        self.stale_since: float | None = None
-
-    def saw_stale(self, fetched: float) -> None:
-        if self.stale_since is None or fetched < self.stale_since:
-            self.stale_since = fetched
-
-
-class MemberToken(str):
-    """A bearer token acting for one member, the session cache it may read, and the request's
-    `freshness` record.
-
-    `cache_scope` names this session's per-member cache (issue 6). The app changes it when the
-    member acts, so what they just did shows at once; None means nothing of theirs is cached.
-    """
-
-    cache_scope: str | None
-    freshness: Freshness | None
-
-    def __new__(
-        cls, token: str, cache_scope: str | None = None, freshness: Freshness | None = None
-    ) -> Self:
-        self = super().__new__(cls, token)
-        self.cache_scope = cache_scope
-        self.freshness = freshness
-        return self
-
-
-class AdminView(MemberToken):
-    """The app's staff token, reading for one identified member only.
-
-    An identified member (Identify User Flow) has no token of their own: their pages are read
-    with the admin token, and the Perkville client, seeing this type, filters every query to
-    `user_id` instead of `user=me` (issue item 3: never anyone else's data).
-    """
-
-    user_id: int
-
-    def __new__(
-        cls,
-        token: str,
-        user_id: int,
-        cache_scope: str | None = None,
-        freshness: Freshness | None = None,
-    ) -> Self:
-        self = super().__new__(cls, token, cache_scope, freshness)
-        self.user_id = user_id
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +76,7 @@ class Business:
             brand_secondary_color=data.get("brand_secondary_color") or None,
             logo_url=data.get("logo_url") or None,
             fine_print=text_field(data, "fine_print"),
-            perkville_url=text_field(data, "perkville_url"),
+            perkville_url=web_link(data.get("perkville_url")) or "",
             app_connection_message=text_field(data, "app_connection_message"),
         )
 
@@ -166,7 +112,8 @@ class Connection:
 
     @property
     def joined(self) -> bool:
-        # Pending, imported and inactive members have not joined (research notes §21.9).
+        # PENDING, IMPORTED and INACTIVE members have not accepted the program (reference,
+        # Connection: `status`).
         return self.status == "ACTIVE"
 
     @classmethod
@@ -180,5 +127,5 @@ class Connection:
             level_id=id_from_uri(data.get("level")),
             home_location_id=id_from_uri(data.get("home_location")),
             last_visited_location_id=id_from_uri(data.get("last_visited_location")),
-            referral_offer_url=text_field(data, "referral_offer_url"),
+            referral_offer_url=web_link(data.get("referral_offer_url")) or "",
         )

@@ -252,6 +252,7 @@ class Transaction:
     location_id: int | None
     voucher_id: int | None
     trans_source_id: str
+    perk_id: int | None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Transaction:
@@ -266,6 +267,7 @@ class Transaction:
             location_id=id_from_uri(data.get("location")),
             voucher_id=id_from_uri(data.get("voucher")),
             trans_source_id=_text(data, "trans_source_id"),
+            perk_id=id_from_uri(data.get("perk")),
         )
 
 

@@ -1,6 +1,6 @@
 """How the client behaves when Perkville struggles: retry what is safe, then stop asking.
 
-- Retries (issue 7): only for calls that may be repeated without effect (GETs, and the redeem
+- Retries: only for calls that may be repeated without effect (GETs, and the redeem
   POST, whose `trans_source_id` makes a repeat a duplicate), on timeouts, dropped connections,
   5xx and 429; exponential backoff with full jitter, so that many members retrying at once do
   not all come back at the same moment; a `Retry-After` longer than we would wait ends it.

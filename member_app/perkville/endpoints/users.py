@@ -1,0 +1,38 @@
+"""Users, and the Identify User Flow (reference: User; Using the Identify User Flow, Identify
+Token)."""
+
+from __future__ import annotations
+
+from ..caller import Caller
+from ..errors import PerkvilleUnavailable
+from ..models import User
+from ..parsing import objects
+from ..upstream import Upstream
+
+
+class UserEndpoints(Upstream):
+    async def me(self, caller: Caller) -> User:
+        """The member who owns the caller's token (GET /v2/users/me/)."""
+        return User.from_api(await self._get(caller, "/v2/users/me/"))
+
+    async def identify_token(
+        self, caller: Caller, *, identify_url: str, redirect_uri: str, state: str
+    ) -> str:
+        """Step 1: a single-use identify token, asked for with the staff token
+        (ADMIN_IDENTIFY_USER). The body is form-encoded: "Do NOT JSON-encode the POST body"."""
+        data = await self._request(
+            caller,
+            "POST",
+            identify_url,
+            data={"redirect_uri": redirect_uri, "state": state},
+        )
+        token = data.get("identify_token")
+        if not isinstance(token, str) or not token:
+            raise PerkvilleUnavailable("Perkville sent no identify token")
+        return token
+
+    async def user_by_code(self, caller: Caller, code: str) -> User | None:
+        """Step 3: the one member an identification code names, or None (unknown, expired,
+        used: Perkville answers an empty list). Asked with the staff token."""
+        found = objects(await self._get(caller, "/v2/users/", {"code": code}))
+        return User.from_api(found[0]) if len(found) == 1 else None
