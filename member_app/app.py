@@ -11,39 +11,65 @@ import httpx2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import (
-    auth,
+from . import pwa
+from .brand import brand_css
+from .cache import Cache, backend_for
+from .ops import Metrics, Readiness
+from .pages import (
     challenges,
     earn,
     history,
     home,
-    identify,
     join,
     locations,
     more,
-    ops,
-    pwa,
     referrals,
     rewards,
-    stepup,
     vouchers,
 )
-from .brand import brand_css
-from .cache import Cache, backend_for
-from .errors import exception_handlers
 from .paths import STATIC_DIR
-from .perkville import PerkvilleClient, PerkvilleError
-from .ratelimit import RateLimited, RateLimits, rate_limited
-from .security import BodyLimitMiddleware, SecurityHeadersMiddleware
-from .session import Clock, SessionTimeoutMiddleware, TokenBox, derive_key
+from .perkville import Caller, PerkvilleClient, PerkvilleError
+from .ratelimit import RateLimits
 from .settings import Settings
-from .templating import make_templates
+from .signin import identify, pkce, stepup
+from .state import AppState, Clock
+from .web import probes
+from .web.body_limit import BodyLimitMiddleware
+from .web.embed import EmbedMiddleware
+from .web.exceptions import exception_handlers
+from .web.request_log import RequestLogMiddleware
+from .web.sealing import Sealer, derive_key
+from .web.security_headers import SecurityHeadersMiddleware
+from .web.server_errors import ServerErrorPageMiddleware
+from .web.session_cookie import CookieSessionMiddleware
+from .web.session_records import SessionRecords
+from .web.session_timeout import SessionTimeoutMiddleware
+from .web.templating import make_templates
 
 log = logging.getLogger(__name__)
+
+ROUTES = [
+    *home.routes,
+    *pkce.routes,
+    *identify.routes,
+    *stepup.routes,
+    *earn.routes,
+    *rewards.routes,
+    *vouchers.routes,
+    *history.routes,
+    *more.routes,
+    *locations.routes,
+    *challenges.routes,
+    *referrals.routes,
+    *join.routes,
+    *pwa.routes,
+    *probes.routes,
+    Route("/brand.css", brand_css, name="brand_css"),
+    Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+]
 
 
 def create_app(
@@ -54,72 +80,65 @@ def create_app(
 ) -> Starlette:
     """Build the member app. `perkville_transport` lets tests and the demo reach a sandbox
     in-process; `clock` lets tests move time for session timeouts."""
-    ops.configure_logging(settings.log_level)
-    metrics = ops.Metrics()
+    metrics = Metrics()
+    cache = Cache(backend_for(settings.cache_url, clock), clock)
+    perkville = PerkvilleClient(
+        settings.api_url,
+        transport=perkville_transport,
+        timeout=settings.upstream_timeout_seconds,
+        observe=metrics.upstream,
+        cache=cache,
+        member_ttl=settings.member_cache_seconds,
+    )
+    sessions = SessionRecords(settings.cache_url, keep_for=settings.max_seconds, clock=clock)
+    rate_limits = RateLimits(settings.cache_url, enabled=settings.rate_limits)
+    state = AppState(
+        settings=settings,
+        perkville=perkville,
+        templates=make_templates(),
+        rate_limits=rate_limits,
+        sealer=Sealer(settings.secret_key),
+        sessions=sessions,
+        oauth=pkce.make_oauth(settings, perkville_transport),
+        metrics=metrics,
+        readiness=Readiness(),
+        clock=clock,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        cache = None if settings.baseline else Cache(backend_for(settings.cache_url, clock), clock)
-        app.state.perkville = PerkvilleClient(
-            settings.api_url,
-            transport=perkville_transport,
-            timeout=settings.upstream_timeout_seconds,
-            observe=metrics.upstream,
-            cache=cache,
-            member_ttl=settings.member_cache_seconds,
-            one_at_a_time=settings.baseline,
-        )
         if settings.admin_token:
             # With a staff token the program's name, logo and colours are known before the
             # first member signs in: the landing page, brand.css and the manifest use them.
             try:
-                await app.state.perkville.business(settings.admin_token, settings.business_id)
+                await perkville.business(Caller(settings.admin_token), settings.business_id)
             except PerkvilleError as exc:
                 log.warning("could not load the business at start: %s", type(exc).__name__)
         try:
             yield
         finally:
-            await app.state.perkville.aclose()
-            if cache is not None:
-                await cache.aclose()
-            await app.state.rate_limits.aclose()
+            await perkville.aclose()
+            await cache.aclose()
+            await rate_limits.aclose()
+            await sessions.aclose()
 
     app = Starlette(
-        routes=[
-            *home.routes,
-            *auth.routes,
-            *identify.routes,
-            *stepup.routes,
-            *earn.routes,
-            *rewards.routes,
-            *vouchers.routes,
-            *history.routes,
-            *more.routes,
-            *locations.routes,
-            # --- challenges.routes ---
-            *challenges.routes,
-            # --- referrals.routes, join.routes ---
-            *referrals.routes,
-            *join.routes,
-            *pwa.routes,
-            *ops.routes,
-            Route("/brand.css", brand_css, name="brand_css"),
-            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-        ],
+        routes=ROUTES,
         middleware=[
             # Outermost: the request id, request metrics and access log cover all below.
-            Middleware(ops.RequestMiddleware, metrics=metrics),
-            # Pages are HTML and compress ~5x (issue 5: home first load within 50 KB).
+            Middleware(RequestLogMiddleware, metrics=metrics),
+            # Pages are HTML and compress about five times.
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(ServerErrorPageMiddleware),
             Middleware(BodyLimitMiddleware),
             Middleware(
-                SessionMiddleware,
+                CookieSessionMiddleware,
                 secret_key=derive_key(settings.secret_key, "member-app session").hex(),
                 session_cookie=settings.session_cookie,
                 # The cookie may outlive a browser restart up to the absolute limit; the real
                 # idle and absolute checks are SessionTimeoutMiddleware's. A kiosk's cookie
-                # never outlives the browser session (tech-anchors C-8).
+                # never outlives the browser session.
                 max_age=None if settings.kiosk else settings.max_seconds,
                 same_site="lax",  # Strict would drop the cookie on the return from Perkville
                 https_only=settings.cookies_secure,
@@ -129,17 +148,12 @@ def create_app(
                 idle=settings.idle_seconds,  # the kiosk's own in kiosk mode
                 absolute=settings.max_seconds,
                 clock=clock,
+                records=sessions,
             ),
+            Middleware(EmbedMiddleware),
         ],
-        exception_handlers={**exception_handlers, RateLimited: rate_limited},
+        exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.readiness = ops.Readiness()
-    app.state.clock = clock
-    app.state.templates = make_templates()
-    app.state.token_box = TokenBox(settings.secret_key)
-    app.state.rate_limits = RateLimits(settings.cache_url)
-    app.state.oauth = auth.make_oauth(settings, perkville_transport)
+    app.state.member_app = state
     return app

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .perkville import Business
+from .state import app_state
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 DEFAULT_BRAND = "#3B3B98"
@@ -115,8 +116,8 @@ def palette_for(business: Business | None) -> Palette:
 
 async def brand_css(request: Request) -> Response:
     """The stylesheet with this program's colours (versioned URL, so cacheable for a day)."""
-    settings = request.app.state.settings
-    business = request.app.state.perkville.cached_business(settings.business_id)
+    state = app_state(request)
+    business = state.perkville.cached_business(state.settings.business_id)
     return Response(
         palette_for(business).css(),
         media_type="text/css",

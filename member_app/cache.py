@@ -1,12 +1,13 @@
 """The upstream cache: Perkville's answers kept for a while, in-process or in Redis.
 
-Two kinds of entry (issue 6):
+Two kinds of entry:
 - the business's public data (business, locations, levels, challenges, promotions...): fresh for
   `fresh` seconds, then served stale while one background fetch refreshes it, so a warm page
   never waits for it;
 - a member's own data (balance, vouchers, history...): fresh for a few seconds per session, never
-  served stale, and dropped when the member acts (the app bumps the session's cache generation,
-  see `session.py`).
+  served stale (only, for minutes, while Perkville fails), and dropped when the member acts (the
+  app bumps the session's cache generation, see `web/session.py`). In-process they have a
+  budget of their own, so they never push out the public entries.
 
 Values are the JSON Perkville sent (dicts of str, numbers, lists), so they go to Redis as JSON,
 never pickle. Concurrent misses of one key share a single upstream call (no stampede).
@@ -27,9 +28,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import redis.asyncio as redis
+
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
+MEMBER_PREFIX = "m:"  # the keys of members' own data (perkville/upstream.py)
+PUBLIC_BYTES = 4 * 1024 * 1024
+MEMBER_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +110,6 @@ class RedisBackend:
     fails a page: a read error is a miss, a write error is skipped (both logged)."""
 
     def __init__(self, url: str, prefix: str = "member-app:") -> None:
-        import redis.asyncio as redis  # only when configured: the default needs no Redis
-
         self._redis = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._prefix = prefix
         self._errors = (redis.RedisError, OSError)
@@ -135,10 +139,32 @@ class RedisBackend:
         await self._redis.aclose()
 
 
+class SplitMemoryBackend:
+    """Two in-process budgets: members' own entries (keys starting `m:`) apart from the
+    business's public data, so no member's traffic can push the shared entries out."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.public = MemoryBackend(PUBLIC_BYTES, clock)
+        self.member = MemoryBackend(MEMBER_BYTES, clock)
+
+    def _of(self, key: str) -> MemoryBackend:
+        return self.member if key.startswith(MEMBER_PREFIX) else self.public
+
+    async def get(self, key: str) -> Entry | None:
+        return await self._of(key).get(key)
+
+    async def set(self, key: str, entry: Entry, keep_for: float) -> None:
+        await self._of(key).set(key, entry, keep_for)
+
+    async def aclose(self) -> None:
+        await self.public.aclose()
+        await self.member.aclose()
+
+
 def backend_for(url: str, clock: Callable[[], float] = time.time) -> Backend:
     """`memory` (default) or a `redis://` / `rediss://` / `unix://` URL."""
     if url == "memory":
-        return MemoryBackend(clock=clock)
+        return SplitMemoryBackend(clock)
     return RedisBackend(url)
 
 

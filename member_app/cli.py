@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from . import admin_token
 from .app import create_app
 from .demo import build_demo
+from .ops import configure_logging
 from .sandbox import create_sandbox
-from .sandbox.bench_seed import BENCH_CLIENT_ID, BENCH_CLIENT_SECRET, MAX_MEMBERS, bench_email
 from .sandbox.conditions import (
     DEFAULT_FAULTS,
     FAULT_KINDS,
@@ -30,8 +31,9 @@ from .sandbox.seed import (
     MEMBER_PASSWORD,
     PENDING_EMAIL,
 )
+from .sandbox.seed.bench import BENCH_CLIENT_ID, BENCH_CLIENT_SECRET, MAX_MEMBERS, bench_email
 from .serving import ServerThread, bind, url_of
-from .settings import KIOSK_IDLE_RANGE, MODES, Settings, SettingsError
+from .settings import KIOSK_IDLE_RANGE, MODES, Mode, Settings, SettingsError
 
 
 def _port(value: str) -> int:
@@ -257,7 +259,7 @@ def demo(
     host: str,
     port: int,
     sandbox_port: int,
-    mode: str = "phone",
+    mode: Mode = "phone",
     kiosk_idle_seconds: int = 60,
     conditions: Conditions | None = None,
     members: int = 0,
@@ -284,7 +286,8 @@ def demo(
     with ServerThread(demo.sandbox, sandbox_sock):
         print(_demo_banner(demo.settings.public_url, demo.settings.api_url, extra), flush=True)
         # uvicorn's access log would print raw URLs (an OAuth callback's code and state):
-        # the app writes its own, redacted one (ops.py).
+        # the app writes its own, redacted one (web/request_log.py).
+        configure_logging(demo.settings.log_level)
         server = uvicorn.Server(uvicorn.Config(demo.app, log_level="info", access_log=False))
         server.run(sockets=[app_sock])
     return 0
@@ -297,6 +300,7 @@ def serve(host: str, port: int, forwarded_allow_ips: str) -> int:
         print(exc, file=sys.stderr)
         print("See the configuration table in README.md.", file=sys.stderr)
         return 2
+    configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -304,7 +308,7 @@ def serve(host: str, port: int, forwarded_allow_ips: str) -> int:
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level.lower(),
-        access_log=False,  # the app's own access log is structured and redacted (ops.py)
+        access_log=False,  # the app's own is structured and redacted (web/request_log.py)
     )
     return 0
 
@@ -341,10 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _conditions_of(args),
             args.members,
         )
-    # --- admin-token dispatch (identify helper) ---
     if args.command == "admin-token":
-        from . import admin_token  # kept at this anchor
-
         return admin_token.run(
             username=args.username,
             client_id=args.client_id,

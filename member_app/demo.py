@@ -13,7 +13,6 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .sandbox import create_sandbox, demo_store
-from .sandbox.bench_seed import seed_bench
 from .sandbox.conditions import DEFAULT_FAULTS, conditions_from
 from .sandbox.seed import (
     ADMIN_CLIENT_ID,
@@ -22,8 +21,9 @@ from .sandbox.seed import (
     DEMO_CLIENT_ID,
     demo_clock,
 )
+from .sandbox.seed.bench import seed_bench
 from .sandbox.store import ADMIN_SCOPES, Store
-from .settings import Settings
+from .settings import Mode, Settings
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def build_demo(
     sandbox_url: str,
     *,
     secret_key: str | None = None,
-    mode: str = "phone",
+    mode: Mode = "phone",
     kiosk_idle_seconds: int = 60,
     latency_ms: float = 0.0,
     fault_rate: float = 0.0,

@@ -1,46 +1,29 @@
-"""Operations: health and readiness probes, Prometheus metrics, request ids and JSON logs.
+"""Operations: Prometheus metrics, the readiness answer, request ids and JSON logs.
 
-- `GET /healthz`: the process is alive (never calls Perkville).
-- `GET /readyz`: Perkville answers; the answer is kept for `READY_TTL_SECONDS` so a load
-  balancer probing every second does not turn into a call to Perkville every second.
-- `GET /metrics`: Prometheus text format from this app's own registry. With
-  MEMBER_APP_METRICS_TOKEN set it needs `Authorization: Bearer <token>`; without it, only a
-  loopback client that no proxy forwarded is answered.
-
-`RequestMiddleware` gives every request an id (`X-Request-Id`, also on every log line written
-while it runs), records the request metrics under the route's path template and writes one
-access-log line. `configure_logging` makes the `member_app` loggers write one JSON object per
-line, with `RedactionFilter` as a last guard against tokens and codes in messages.
+`Metrics` is one app's registry of request and upstream metrics (`/metrics` serves it:
+web/probes.py); `Readiness` keeps the last readiness answer briefly; `configure_logging`
+(called by the CLI) makes the `member_app` loggers write one JSON object per line, with
+`RedactionFilter` as a last guard against tokens and codes in messages.
 """
 
 from __future__ import annotations
 
 import contextvars
-import hmac
-import ipaddress
 import json
 import logging
 import re
-import secrets
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-access_log = logging.getLogger("member_app.access")
+from starlette.types import Scope
 
 READY_TTL_SECONDS = 2.0
-REQUEST_ID_HEADER = "X-Request-Id"
-_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 
@@ -125,71 +108,6 @@ def route_template(scope: Scope) -> str:
     return UNMATCHED
 
 
-# --- the middleware ---------------------------------------------------------------------------
-
-
-class RequestMiddleware:
-    """Request id, request metrics and the access log, for every HTTP request.
-
-    Placed outermost among the app's middleware, so its timing covers them all and the
-    router has put the matched route into the (shared) scope by the time the response starts.
-    """
-
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = _incoming_request_id(scope) or secrets.token_hex(16)
-        scope.setdefault("state", {})["request_id"] = request_id
-        reset = request_id_var.set(request_id)
-        started = time.perf_counter()
-        status = 500  # what the member sees if the app raises before answering
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            seconds = time.perf_counter() - started
-            route = route_template(scope)
-            method = scope["method"]
-            self.metrics.request(route, method, status, seconds)
-            access_log.info(
-                "%s %s %s",
-                method,
-                route,
-                status,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "request_id": request_id,
-                },
-            )
-            request_id_var.reset(reset)
-
-
-def _incoming_request_id(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"x-request-id":
-            candidate = value.decode("latin-1")
-            return candidate if _VALID_REQUEST_ID.fullmatch(candidate) else None
-    return None
-
-
-# --- the endpoints ----------------------------------------------------------------------------
-
-
 class Readiness:
     """The last readiness answer and when it was found (monotonic seconds)."""
 
@@ -209,54 +127,13 @@ class Readiness:
         return ready
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(request: Request) -> Response:
-    readiness: Readiness = request.app.state.readiness
-    if await readiness.check(request.app.state.perkville.reachable):
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "unavailable", "perkville": "unreachable"}, status_code=503)
-
-
-async def metrics(request: Request) -> Response:
-    if not _may_see_metrics(request):
-        return PlainTextResponse("Not found", status_code=404)
-    body = request.app.state.metrics.exposition()
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-def _may_see_metrics(request: Request) -> bool:
-    token: str | None = request.app.state.settings.metrics_token
-    if token:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), token.encode()
-        )
-    # No token: this machine only. A request that came through a proxy (which may itself be
-    # on loopback) carries forwarding headers and is refused.
-    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
-        return False
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-routes = [
-    Route("/healthz", healthz, methods=["GET"], name="healthz"),
-    Route("/readyz", readyz, methods=["GET"], name="readyz"),
-    Route("/metrics", metrics, methods=["GET"], name="metrics"),
-]
-
-
 # --- logs -------------------------------------------------------------------------------------
 
 _NEVER_LOGGED = r"code|access_token|refresh_token|id_token|token|state|client_secret|password"
 _REDACTIONS = (
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    # key='value' or key="value", as in a repr
+    (re.compile(rf"""(?i)\b({_NEVER_LOGGED})=(["'])[^"']*\2"""), r"\1=\2[redacted]\2"),
     # key=value, as in a query string or a form body
     (re.compile(rf"(?i)\b({_NEVER_LOGGED})=[^\s&\"',;}}]+"), r"\1=[redacted]"),
     # "key": "value", as in JSON

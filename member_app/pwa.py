@@ -4,7 +4,7 @@ Everything here is served from the site root, so the service worker (`/sw.js`) c
 whole site without a `Service-Worker-Allowed` header. The worker's release version and its
 pre-cache list are written into the script when it is served: a new release (any static file,
 the worker itself, or the brand's colours changed) is a new script, which the browser installs
-and activates in place of the old one (tech-anchors D.1, D.2).
+and activates in place of the old one.
 
 Icons are drawn here in the brand's colours (a tiny stdlib PNG encoder: no Pillow needed).
 """
@@ -27,8 +27,10 @@ from starlette.routing import Route
 from .brand import Palette, palette_for, parse_hex
 from .paths import STATIC_DIR
 from .perkville import Business
-from .session import derive_key
-from .templating import static_url
+from .state import app_state
+from .web.sealing import derive_key
+from .web.session import SID, signed_in
+from .web.templating import static_url
 
 # name -> (pixel size, maskable). Maskable icons fill the square; "any" icons have rounded
 # corners and keep the mark inside the maskable safe zone either way.
@@ -136,9 +138,8 @@ def icon_png(size: int, maskable: bool, background: str, foreground: str) -> byt
 
 
 def _business(request: Request) -> Business | None:
-    state = request.app.state
-    business: Business | None = state.perkville.cached_business(state.settings.business_id)
-    return business
+    state = app_state(request)
+    return state.perkville.cached_business(state.settings.business_id)
 
 
 def short_name(program_name: str, business_name: str | None) -> str:
@@ -156,9 +157,9 @@ def _icon_url(name: str, palette: Palette) -> str:
 def offline_cache_key(request: Request) -> str | None:
     """A name for this session's offline copies: a keyed hash of the session id (never the
     cookie or a token), or None when nothing of the member may be kept (signed out, kiosk)."""
-    settings = request.app.state.settings
-    sid = request.session.get("sid")
-    if settings.kiosk or not isinstance(request.session.get("uid"), int):
+    settings = app_state(request).settings
+    sid = request.session.get(SID)
+    if settings.kiosk or not signed_in(request):
         return None
     if not isinstance(sid, str):
         return None
@@ -172,7 +173,7 @@ def offline_cache_key(request: Request) -> str | None:
 def manifest_data(request: Request) -> dict[str, Any]:
     business = _business(request)
     palette = palette_for(business)
-    program = business.program_name if business else request.app.state.settings.program_name
+    program = business.program_name if business else app_state(request).settings.program_name
     icons: list[dict[str, str]] = []
     for name, (size, maskable) in ICONS.items():
         if name == "apple-touch-icon":
@@ -252,7 +253,7 @@ async def offline_key(request: Request) -> Response:
 async def offline(request: Request) -> Response:
     """The page shown for a page that can't load offline; pre-cached, so it never carries the
     member's data (rendered as signed out whoever fetched it)."""
-    state = request.app.state
+    state = app_state(request)
     settings = state.settings
     business = _business(request)
     template = state.templates.env.from_string(_OFFLINE_PAGE)

@@ -1,9 +1,10 @@
-"""Rate limits on the actions worth abusing (issue 7): starting a sign-in, redeeming, referring.
+"""Rate limits on the actions worth abusing: starting a sign-in, redeeming, referring.
 
-Each is limited per session and per client address, with the `limits` library's moving window
-(in-process, or in the Redis of MEMBER_APP_CACHE_URL so that replicas count together). The
-per-address limits are generous: a kiosk or a gym's wifi puts many members behind one address.
-If Redis fails, the request is let through (logged): a limit must never lock members out.
+Each is limited per session, per member and per client address, with the `limits` library's
+moving window (in-process, or in the Redis of MEMBER_APP_CACHE_URL so that replicas count
+together). The per-address limits are generous: a kiosk or a gym's wifi puts many members
+behind one address. If Redis fails, the request is let through (logged): a limit must never
+lock members out.
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ import redis.asyncio as redis
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from starlette.requests import Request
-from starlette.responses import Response
-
-from .errors import error_page
 
 log = logging.getLogger(__name__)
 
-# action: (per session, per client address)
+# action: (per session and per member, per client address)
 LIMITS: dict[str, tuple[str, str]] = {
+    # Every anonymous route that calls Perkville: starting a sign-in (identify asks Perkville
+    # for a token) and the two callbacks (a code exchange, a user look-up).
     "signin": ("20/minute", "120/minute"),
+    "callback": ("20/minute", "120/minute"),
     "redeem": ("10/minute", "120/minute"),
     "refer": ("10/hour", "100/hour"),
 }
@@ -41,7 +41,8 @@ class RateLimited(Exception):
 
 
 class RateLimits:
-    def __init__(self, cache_url: str) -> None:
+    def __init__(self, cache_url: str, *, enabled: bool = True) -> None:
+        self._enabled = enabled
         storage: Storage
         self._pool: redis.ConnectionPool | None = None
         if cache_url == "memory":
@@ -64,16 +65,20 @@ class RateLimits:
             for action, (per_session, per_address) in LIMITS.items()
         }
 
-    async def check(self, request: Request, action: str) -> None:
-        """Count one `action` by this session and address; raise RateLimited over a limit."""
-        if not request.app.state.settings.rate_limits:
+    async def check(
+        self, action: str, *, address: str, session_id: str | None, member_id: int | None
+    ) -> None:
+        """Count one `action` by this address, session and member; raise RateLimited when
+        any of them is over its limit. The member's count outlives their sessions, so signing
+        in again does not reset it."""
+        if not self._enabled:
             return
-        per_session, per_address = self._items[action]
-        sid = request.scope.get("session", {}).get("sid")
-        address = request.client.host if request.client else "unknown"
+        per_member, per_address = self._items[action]
         keys = [(per_address, f"{action}:ip:{address}")]
-        if isinstance(sid, str):
-            keys.append((per_session, f"{action}:sid:{sid}"))
+        if session_id is not None:
+            keys.append((per_member, f"{action}:sid:{session_id}"))
+        if member_id is not None:
+            keys.append((per_member, f"{action}:member:{member_id}"))
         try:
             for item, key in keys:
                 if not await self._limiter.hit(item, key):
@@ -89,23 +94,3 @@ class RateLimits:
     async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.aclose()
-
-
-async def check(request: Request, action: str) -> None:
-    limits: RateLimits = request.app.state.rate_limits
-    await limits.check(request, action)
-
-
-async def rate_limited(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RateLimited)
-    minutes = "a minute" if exc.retry_after <= 60 else f"{math.ceil(exc.retry_after / 60)} minutes"
-    response = error_page(
-        request,
-        "Please wait a moment",
-        f"That was tried many times in a short while. Please try again in {minutes}. "
-        "Nothing was changed.",
-        429,
-        retry=False,
-    )
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response

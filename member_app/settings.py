@@ -5,19 +5,21 @@ Nothing else in the package touches `os.environ`. Tests build `Settings(...)` di
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
 MIN_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN_LENGTH = 16
-MODES = ("phone", "webview", "kiosk")
-SIGNIN_FLOWS = ("pkce", "identify")
-# What MEMBER_APP_KIOSK_IDLE_SECONDS accepts; `Settings(...)` itself allows shorter idle times
-# (down to 1 s) so browser tests need not wait ten seconds.
+Mode = Literal["phone", "webview", "kiosk"]
+SigninFlow = Literal["pkce", "identify"]
+MODES: tuple[str, ...] = get_args(Mode)
+SIGNIN_FLOWS: tuple[str, ...] = get_args(SigninFlow)
 KIOSK_IDLE_RANGE = (10, 3600)
 
 
@@ -35,13 +37,13 @@ class SettingsError(ValueError):
 class Settings:
     """Everything the app needs to know about its deployment."""
 
-    secret_key: str
+    secret_key: str = field(repr=False)
     client_id: str
     business_id: int
     public_url: str = "http://127.0.0.1:8000"
     api_url: str = "https://api.perkville.com"
     signin_url: str = "https://www.perkville.com"
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     session_idle_seconds: int = 24 * 3600
     session_max_seconds: int = 14 * 24 * 3600
@@ -51,36 +53,34 @@ class Settings:
     log_level: str = "INFO"
     # Guards GET /metrics: callers send `Authorization: Bearer <token>`. Unset, /metrics answers
     # only loopback clients that no proxy forwarded (ops.py).
-    metrics_token: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
     # Dates shown to members (history, expiry) are in the business's time zone; the API
     # reference's Location has no time-zone field, so it is configuration.
     timezone: str = "UTC"
     # A staff (ADMIN) token from the password grant (`member-app admin-token`), for the few
     # calls the reference reserves for admin scopes, such as recording a member's acceptance
     # of the program's agreements. Optional: without it those steps are explained instead.
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
     # Where the app runs: a member's own phone, inside a gym's app (webview), or a shared
-    # kiosk, which gets short sessions and ends the Perkville sign-in too (tech-anchors C.3, C.5).
-    mode: str = "phone"
+    # kiosk, which gets short sessions and ends the Perkville sign-in too.
+    mode: Mode = "phone"
     kiosk_idle_seconds: int = 60
     kiosk_max_seconds: int = 900
     # Perkville's sign-out page (`?next=` brings the browser back); kiosk sign-out goes through it.
     perkville_logout_url: str | None = None
-    # The app URLs the business listed under "Allowed registration URLs" (research §15): the
+    # The app URLs the business listed under "Allowed registration URLs" in Perkville: the
     # only `register_at` values passed on to Perkville.
     register_at_urls: tuple[str, ...] = ()
     # How a member's visit starts: `pkce` (sign in and allow the app) or `identify` (Perkville's
     # Identify User Flow: a member already signed in at Perkville is recognised with no prompt
     # and browses read-only; any action asks for the PKCE sign-in first). Needs admin_token.
-    signin_flow: str = "pkce"
-    # Where Perkville's answers are cached (issue 6): `memory` (this process) or a Redis URL
-    # (`redis://host:6379/0`), so that replicas share one cache.
-    cache_url: str = "memory"
+    signin_flow: SigninFlow = "pkce"
+    # Where Perkville's answers are cached: `memory` (this process) or a Redis URL
+    # (`redis://host:6379/0`), so that replicas share one cache. It may carry a password.
+    cache_url: str = field(default="memory", repr=False)
     # How long a member's own data (balance, vouchers, history) is reused within their session;
     # anything they do themselves clears it at once. 0 turns it off.
     member_cache_seconds: float = 20.0
-    # Benchmark only (bench/speed.py --baseline): nothing cached, upstream calls one at a time.
-    baseline: bool = False
     # Limits on sign-in starts, redeems and referrals (ratelimit.py). Off only for load tests
     # that drive many members from one machine.
     rate_limits: bool = True
@@ -139,88 +139,91 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the `MEMBER_APP_*` and `PERKVILLE_*` variables (see the README's table)."""
+        """Read the `MEMBER_APP_*` and `PERKVILLE_*` variables (see the README's table). A
+        variable that is unset or blank leaves the field's default."""
         env = os.environ if environ is None else environ
         problems: list[str] = []
-
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                problems.append(f"{name} is required")
-            return value
-
-        def integer(name: str, default: int | None) -> int:
-            raw = env.get(name, "").strip()
+        values: dict[str, Any] = {}
+        for name, (variable, read) in _ENVIRONMENT.items():
+            raw = env.get(variable, "").strip()
             if not raw:
-                if default is None:
-                    problems.append(f"{name} is required")
-                    return 0
-                return default
+                if _DEFAULTS.get(name, dataclasses.MISSING) is dataclasses.MISSING:
+                    problems.append(f"{variable} is required")
+                continue
             try:
-                return int(raw)
-            except ValueError:
-                problems.append(f"{name} must be a whole number, got {raw!r}")
-                return 0
-
-        def number(name: str, default: float) -> float:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                return float(raw)
-            except ValueError:
-                problems.append(f"{name} must be a number, got {raw!r}")
-                return default
-
-        def flag(name: str) -> bool | None:
-            raw = env.get(name, "").strip().lower()
-            if raw in {"1", "true", "yes", "on"}:
-                return True
-            if raw in {"0", "false", "no", "off"}:
-                return False
-            if raw:
-                problems.append(f"{name} must be true or false, got {raw!r}")
-            return None
-
-        secure = flag("MEMBER_APP_SECURE_COOKIES")
-
-        kiosk_idle = integer("MEMBER_APP_KIOSK_IDLE_SECONDS", 60)
-        low, high = KIOSK_IDLE_RANGE
-        if not low <= kiosk_idle <= high:
-            problems.append(f"MEMBER_APP_KIOSK_IDLE_SECONDS must be from {low} to {high}")
-        values = {
-            "secret_key": required("MEMBER_APP_SECRET_KEY"),
-            "client_id": required("PERKVILLE_CLIENT_ID"),
-            "business_id": integer("PERKVILLE_BUSINESS_ID", None),
-            "public_url": env.get("MEMBER_APP_PUBLIC_URL", "http://127.0.0.1:8000").strip(),
-            "api_url": env.get("PERKVILLE_API_URL", "https://api.perkville.com").strip(),
-            "signin_url": env.get("PERKVILLE_SIGNIN_URL", "https://www.perkville.com").strip(),
-            "client_secret": env.get("PERKVILLE_CLIENT_SECRET", "").strip() or None,
-            "scopes": tuple(env.get("PERKVILLE_SCOPES", " ".join(DEFAULT_SCOPES)).split()),
-            "session_idle_seconds": integer("MEMBER_APP_SESSION_IDLE_SECONDS", 24 * 3600),
-            "session_max_seconds": integer("MEMBER_APP_SESSION_MAX_SECONDS", 14 * 24 * 3600),
-            "upstream_timeout_seconds": number("PERKVILLE_TIMEOUT_SECONDS", 10.0),
-            "program_name": env.get("MEMBER_APP_PROGRAM_NAME", "Rewards").strip() or "Rewards",
-            "secure_cookies": secure,
-            "log_level": env.get("MEMBER_APP_LOG_LEVEL", "INFO").strip().upper() or "INFO",
-            "metrics_token": env.get("MEMBER_APP_METRICS_TOKEN", "").strip() or None,
-            "timezone": env.get("MEMBER_APP_TIMEZONE", "UTC").strip() or "UTC",
-            "admin_token": env.get("PERKVILLE_ADMIN_TOKEN", "").strip() or None,
-            "mode": env.get("MEMBER_APP_MODE", "phone").strip().lower() or "phone",
-            "kiosk_idle_seconds": kiosk_idle,
-            "kiosk_max_seconds": integer("MEMBER_APP_KIOSK_MAX_SECONDS", 900),
-            "perkville_logout_url": env.get("PERKVILLE_LOGOUT_URL", "").strip() or None,
-            "register_at_urls": tuple(env.get("PERKVILLE_REGISTER_AT_URLS", "").split()),
-            "signin_flow": env.get("MEMBER_APP_SIGNIN_FLOW", "pkce").strip().lower() or "pkce",
-            "cache_url": env.get("MEMBER_APP_CACHE_URL", "memory").strip() or "memory",
-            "member_cache_seconds": number("MEMBER_APP_MEMBER_CACHE_SECONDS", 20.0),
-            "baseline": bool(flag("MEMBER_APP_BASELINE")),
-            "rate_limits": flag("MEMBER_APP_RATE_LIMITS") is not False,
-            "frame_ancestors": tuple(env.get("MEMBER_APP_FRAME_ANCESTORS", "").split()),
-        }
+                values[name] = read(raw)
+            except ValueError as exc:
+                problems.append(f"{variable} {exc}, got {raw!r}")
         if problems:
             raise SettingsError(problems)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+
+def _whole_number(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+
+
+def _number(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError("must be a number") from None
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _words(raw: str) -> tuple[str, ...]:
+    return tuple(raw.split())
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+# Field → (environment variable, how to read it). The defaults are the fields' own.
+_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "secret_key": ("MEMBER_APP_SECRET_KEY", _text),
+    "client_id": ("PERKVILLE_CLIENT_ID", _text),
+    "business_id": ("PERKVILLE_BUSINESS_ID", _whole_number),
+    "public_url": ("MEMBER_APP_PUBLIC_URL", _text),
+    "api_url": ("PERKVILLE_API_URL", _text),
+    "signin_url": ("PERKVILLE_SIGNIN_URL", _text),
+    "client_secret": ("PERKVILLE_CLIENT_SECRET", _text),
+    "scopes": ("PERKVILLE_SCOPES", _words),
+    "session_idle_seconds": ("MEMBER_APP_SESSION_IDLE_SECONDS", _whole_number),
+    "session_max_seconds": ("MEMBER_APP_SESSION_MAX_SECONDS", _whole_number),
+    "upstream_timeout_seconds": ("PERKVILLE_TIMEOUT_SECONDS", _number),
+    "program_name": ("MEMBER_APP_PROGRAM_NAME", _text),
+    "secure_cookies": ("MEMBER_APP_SECURE_COOKIES", _flag),
+    "log_level": ("MEMBER_APP_LOG_LEVEL", str.upper),
+    "metrics_token": ("MEMBER_APP_METRICS_TOKEN", _text),
+    "timezone": ("MEMBER_APP_TIMEZONE", _text),
+    "admin_token": ("PERKVILLE_ADMIN_TOKEN", _text),
+    "mode": ("MEMBER_APP_MODE", str.lower),
+    "kiosk_idle_seconds": ("MEMBER_APP_KIOSK_IDLE_SECONDS", _whole_number),
+    "kiosk_max_seconds": ("MEMBER_APP_KIOSK_MAX_SECONDS", _whole_number),
+    "perkville_logout_url": ("PERKVILLE_LOGOUT_URL", _text),
+    "register_at_urls": ("PERKVILLE_REGISTER_AT_URLS", _words),
+    "signin_flow": ("MEMBER_APP_SIGNIN_FLOW", str.lower),
+    "cache_url": ("MEMBER_APP_CACHE_URL", _text),
+    "member_cache_seconds": ("MEMBER_APP_MEMBER_CACHE_SECONDS", _number),
+    "rate_limits": ("MEMBER_APP_RATE_LIMITS", _flag),
+    "frame_ancestors": ("MEMBER_APP_FRAME_ANCESTORS", _words),
+}
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+    for f in dataclasses.fields(Settings)
+}
 
 
 def _problems(s: Settings) -> list[str]:
@@ -269,8 +272,9 @@ def _problems(s: Settings) -> list[str]:
         problems.append(f"MEMBER_APP_TIMEZONE must be an IANA time zone name, got {s.timezone!r}")
     if s.mode not in MODES:
         problems.append(f"MEMBER_APP_MODE must be phone, webview or kiosk, got {s.mode!r}")
-    if not 1 <= s.kiosk_idle_seconds <= KIOSK_IDLE_RANGE[1]:
-        problems.append(f"MEMBER_APP_KIOSK_IDLE_SECONDS must be from 1 to {KIOSK_IDLE_RANGE[1]}")
+    low, high = KIOSK_IDLE_RANGE
+    if not low <= s.kiosk_idle_seconds <= high:
+        problems.append(f"MEMBER_APP_KIOSK_IDLE_SECONDS must be from {low} to {high}")
     elif s.kiosk_idle_seconds > s.kiosk_max_seconds:
         problems.append(
             "MEMBER_APP_KIOSK_IDLE_SECONDS must not exceed MEMBER_APP_KIOSK_MAX_SECONDS"

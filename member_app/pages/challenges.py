@@ -1,5 +1,6 @@
 """Challenges: the member's own, the ones open to join and the ones coming up; one challenge
-with its goals and progress; joining and leaving (research notes §12, §13)."""
+with its goals and progress; joining and leaving (reference, Challenge and Challenge
+Connection)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import checked_form, choose_location, path_id, require_member, today
-from .perkville import Business, Connection, PerkvilleError, PerkvilleRequestError
-from .perkville.challenges import (
+from ..perkville import Business, Caller, Connection, PerkvilleError, PerkvilleRequestError
+from ..perkville.challenges import (
     Challenge,
     ChallengeConnection,
     ChallengeRequirement,
     RequirementSummary,
 )
-from .perkville.program import Location
-from .session import Member
-from .templating import render
+from ..perkville.program import Location
+from ..state import app_state
+from ..web.session import TRACKED, Member, int_list, mark_stale
+from ..web.templating import render
+from .common import checked_form, path_id, require_member, today
+from .place import choose_location
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +221,7 @@ def counts_at(challenge: Challenge, loc_id: int | None) -> bool:
 @dataclass(frozen=True, slots=True)
 class ChallengesPage:
     """The member's own challenges wherever they count; the ones to join and the ones coming
-    up only where they count at the chosen location `loc_id` (research notes §12, §21.2)."""
+    up only where they count at the chosen location `loc_id`."""
 
     cards: list[ChallengeCard]
     loc_id: int | None = None
@@ -243,7 +246,7 @@ class ChallengesPage:
 
     @property
     def available(self) -> list[ChallengeCard]:
-        # Open ones first; the others say why not, as rewards do (research notes §21.6).
+        # Open ones first; the others say why not, as rewards do.
         cards = self._here(OPEN, INELIGIBLE, NOT_A_MEMBER)
         return sorted(cards, key=lambda c: (not c.can_join, c.end or date.max))
 
@@ -263,9 +266,9 @@ class ChallengeData:
     cards: list[ChallengeCard]
 
 
-# The ids of the challenge connections this session last tracked progress for: fetching their
-# progress alongside the challenge connections themselves saves a round trip (issue 6).
-TRACKED_KEY = "cct"
+# The session keeps the ids of the challenge connections it last tracked progress for
+# (`session.TRACKED`): fetching their progress alongside the challenge connections themselves
+# saves a round trip.
 TRACKED_KEPT = 20  # more than this, and the guess is not worth the cookie
 
 
@@ -278,17 +281,13 @@ def _tracked(entries: list[ChallengeConnection]) -> list[int]:
     )
 
 
-async def tracked_at_sign_in(request: Request, token: str) -> list[int] | None:
+async def tracked_at_sign_in(request: Request, caller: Caller) -> list[int] | None:
     """The member's tracked challenge connections, fetched during sign-in alongside their
     account, so the first home page gets their progress in its first round trip. None when
     Perkville did not say (the page then finds out itself)."""
-    settings = request.app.state.settings
-    if settings.baseline:
-        return None
+    state = app_state(request)
     try:
-        entries = await request.app.state.perkville.challenge_connections(
-            token, settings.business_id
-        )
+        entries = await state.perkville.challenge_connections(caller, state.settings.business_id)
     except PerkvilleError as exc:
         log.info("challenge connections at sign-in failed: %s", type(exc).__name__)
         return None
@@ -302,38 +301,35 @@ async def challenge_cards(
     """Every challenge of the business as this member sees it (or just `only`). Progress
     needs the ids of the member's challenge connections; the ids this session saw last time
     are fetched at once, and only new ones cost a second round trip."""
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
-    known = request.session.get(TRACKED_KEY) if not settings.baseline else None
-    known = [i for i in known if isinstance(i, int)] if isinstance(known, list) else []
+    state = app_state(request)
+    business_id, perkville, caller = state.settings.business_id, state.perkville, member.caller
+    known = int_list(request, TRACKED)
+    # Two gathers only because typeshed types `gather` for up to six calls: all go at once.
     (
-        business,
-        challenges,
-        entries,
-        requirements,
-        connection,
-        locations,
-        summaries,
+        (business, challenges, entries, requirements),
+        (connection, locations, summaries),
     ) = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
-        perkville.challenges(member.token, settings.business_id),
-        perkville.challenge_connections(member.token, settings.business_id),
-        perkville.challenge_requirements(member.token, settings.business_id),
-        perkville.connection(
-            member.token, business_id=settings.business_id, user_id=member.user_id
+        asyncio.gather(
+            perkville.business(caller, business_id),
+            perkville.challenges(caller, business_id),
+            perkville.challenge_connections(caller, business_id),
+            perkville.challenge_requirements(caller, business_id),
         ),
-        perkville.locations(member.token, settings.business_id),
-        perkville.challenge_summaries(member.token, known),
+        asyncio.gather(
+            perkville.connection(caller, business_id=business_id, user_id=member.user_id),
+            perkville.locations(caller, business_id),
+            perkville.challenge_summaries(caller, known),
+        ),
     )
     tracked = _tracked(entries)
     missing = [i for i in tracked if i not in known]
     if missing:
-        summaries = summaries + await perkville.challenge_summaries(member.token, missing)
-    if not settings.baseline and tracked != known:
+        summaries = summaries + await perkville.challenge_summaries(member.caller, missing)
+    if tracked != known:
         if len(tracked) <= TRACKED_KEPT:
-            request.session[TRACKED_KEY] = tracked
+            request.session[TRACKED] = tracked
         else:
-            request.session.pop(TRACKED_KEY, None)
+            request.session.pop(TRACKED, None)
     challenges = [c for c in challenges if only is None or c.challenge_id == only]
     shown = {c.challenge_id for c in challenges}
     entry_of = {e.challenge_id: e for e in entries if e.challenge_id in shown}
@@ -356,9 +352,9 @@ async def challenge_cards(
 async def challenges_index(request: Request) -> Response:
     """Show the member's challenges, the ones they can join, and the ones coming up."""
     member = require_member(request)
-    # The challenges list is scoped to the selected location (research notes §12, §21.2). The
-    # endpoint takes no loc_id, so the app scopes it with each challenge's `locations` (where
-    # visits count); the member's own challenges show whatever the location.
+    # The list is scoped to the selected location. The endpoint takes no loc_id, so the app
+    # scopes it with each challenge's `locations` (where visits count); the member's own
+    # challenges show whatever the location.
     data = await challenge_cards(request, member)
     place = choose_location(request, data.locations, data.connection)
     page = ChallengesPage(data.cards, place.loc_id)
@@ -407,8 +403,8 @@ async def challenge_detail(request: Request) -> Response:
 
 async def _missing(request: Request, member: Member, business: Business | None = None) -> Response:
     if business is None:
-        settings = request.app.state.settings
-        business = await request.app.state.perkville.business(member.token, settings.business_id)
+        settings = app_state(request).settings
+        business = await app_state(request).perkville.business(member.caller, settings.business_id)
     return render(
         request, "challenges/missing.html", {"tab": "more"}, status_code=404, business=business
     )
@@ -428,14 +424,15 @@ async def _set_join_status(request: Request, join_status: str) -> Response:
     member = require_member(request)
     challenge_id = path_id(request, "challenge_id")
     await checked_form(request)
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
-    challenges = await perkville.challenges(member.token, settings.business_id)
+    mark_stale(request)
+    settings = app_state(request).settings
+    perkville = app_state(request).perkville
+    challenges = await perkville.challenges(member.caller, settings.business_id)
     if challenge_id is None or all(c.challenge_id != challenge_id for c in challenges):
         return await _missing(request, member)
     back = request.url_for("challenge", challenge_id=challenge_id).path
     try:
-        await perkville.set_challenge_join_status(member.token, challenge_id, join_status)
+        await perkville.set_challenge_join_status(member.caller, challenge_id, join_status)
     except PerkvilleRequestError as exc:
         log.info("challenge %s refused for member %s: %s", join_status, member.user_id, exc.codes)
         keys = [code.removeprefix("pv_challenge_") for code in exc.codes]

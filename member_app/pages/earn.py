@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .pages import at_member_location, require_member, today
-from .perkville.program import DateRangeBonus, EarningRule
-from .templating import render
+from ..perkville.program import DateRangeBonus, EarningRule
+from ..state import app_state
+from ..web.templating import render
+from .common import require_member, today
+from .place import at_member_location
 
 FREQUENCY_WINDOWS = {"WEEKLY": "this week", "MONTHLY": "this month"}
 
@@ -42,14 +44,14 @@ def live_bonuses(bonuses: tuple[DateRangeBonus, ...], on: date) -> list[DateRang
 async def earn(request: Request) -> Response:
     """Show the ways to earn points, with bonus windows and the member's progress."""
     member = require_member(request)
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    state = app_state(request)
+    business_id, perkville = state.settings.business_id, state.perkville
     business, (place, _, rules) = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
+        perkville.business(member.caller, business_id),
         at_member_location(
             request,
             member,
-            lambda loc_id: perkville.earning(member.token, settings.business_id, loc_id),
+            lambda loc_id: perkville.earning(member.caller, business_id, loc_id),
         ),
     )
     on = today(request)

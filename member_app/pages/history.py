@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -11,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .pages import require_member
-from .perkville.program import Transaction
-from .templating import render
+from ..perkville.program import Transaction
+from ..state import app_state
+from ..web.templating import render
+from .common import require_member
 
 PAGE_SIZE = 20
 MAX_OFFSET = 100_000
@@ -63,7 +65,9 @@ def parse_filters(request: Request) -> tuple[Filters, list[str]]:
         problems.append("The start date is after the end date.")
         since = until = None
     raw_offset = params.get("offset", "0")
-    offset = int(raw_offset) if raw_offset.isdigit() and int(raw_offset) <= MAX_OFFSET else -1
+    # ASCII digits only, and few: `isdigit()` also takes "²", and int() of 5,000 digits fails.
+    valid = re.fullmatch(r"[0-9]{1,7}", raw_offset) is not None
+    offset = int(raw_offset) if valid and int(raw_offset) <= MAX_OFFSET else -1
     if offset < 0:
         problems.append("That page number is out of range.")
         offset = 0
@@ -93,8 +97,8 @@ def line_of(txn: Transaction, zone: ZoneInfo) -> Line:
 async def history(request: Request) -> Response:
     """Show the member's point history, filtered and paged."""
     member = require_member(request)
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    state = app_state(request)
+    settings, perkville = state.settings, state.perkville
     filters, problems = parse_filters(request)
     zone = ZoneInfo(settings.timezone)
 
@@ -105,9 +109,9 @@ async def history(request: Request) -> Response:
         return moment.isoformat(timespec="seconds")
 
     business, page = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
+        perkville.business(member.caller, settings.business_id),
         perkville.transactions(
-            member.token,
+            member.caller,
             settings.business_id,
             offset=filters.offset,
             limit=PAGE_SIZE,
@@ -116,8 +120,7 @@ async def history(request: Request) -> Response:
             until=edge(filters.until, end=True),
         ),
     )
-    # VOID_REF rows only undo a voided row, which is shown struck through instead
-    # (research notes §21.5).
+    # VOID_REF rows only undo a voided row, which is shown struck through instead.
     lines = [line_of(t, zone) for t in page.items if t.status != "VOID_REF"]
     return render(
         request,

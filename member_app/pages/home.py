@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..perkville import Business, Connection, Level, PerkvilleUnavailable
+from ..state import app_state
+from ..web.session import current_member
+from ..web.templating import render
 from .challenges import ChallengeCard, ChallengesPage, challenge_cards
-from .pages import today
-from .perkville import Business, Connection, Level, PerkvilleClient, PerkvilleUnavailable
-from .session import current_member
-from .settings import Settings
-from .templating import render
+from .common import today
 from .vouchers import VoucherView, view_of
 
 
@@ -67,35 +67,34 @@ class HomePage:
 
 async def home(request: Request) -> Response:
     """Show the member their points and level; or, signed out, the way in."""
+    state = app_state(request)
     member = current_member(request)
     if member is None:
         expired = bool(getattr(request.state, "session_expired", False))
         signed_out = request.query_params.get("signed_out") == "1"
-        if request.app.state.settings.identify and not (expired or signed_out):
+        if state.settings.identify and not (expired or signed_out):
             # Identify mode: a member signed in at Perkville sees their points at once.
             return RedirectResponse(request.url_for("signin_identify").path, status_code=303)
         return render(request, "landing.html", {"expired": expired, "signed_out": signed_out})
-    settings: Settings = request.app.state.settings
-    perkville: PerkvilleClient = request.app.state.perkville
+    business_id, perkville = state.settings.business_id, state.perkville
     # The challenge data carries the business, connection and locations: fetched once.
     data, levels, vouchers = await asyncio.gather(
         challenge_cards(request, member),
-        perkville.levels(member.token, settings.business_id),
-        perkville.vouchers(member.token, settings.business_id),
+        perkville.levels(member.caller, business_id),
+        perkville.vouchers(member.caller, business_id),
         return_exceptions=True,
     )
-    # The balance is what home is for; levels, vouchers and challenges may fail alone (issue 7:
-    # degrade, a retry block for the failing part). Anything but "unavailable" is a real error.
+    # The balance is what home is for; levels, vouchers and challenges may fail alone (the
+    # page shows a retry block for the failing part). Anything but "unavailable" is a real
+    # error.
     for part in (data, levels, vouchers):
         if isinstance(part, BaseException) and not isinstance(part, PerkvilleUnavailable):
             raise part
     if isinstance(data, BaseException):
         business, connection, locations = await asyncio.gather(
-            perkville.business(member.token, settings.business_id),
-            perkville.connection(
-                member.token, business_id=settings.business_id, user_id=member.user_id
-            ),
-            perkville.locations(member.token, settings.business_id),
+            perkville.business(member.caller, business_id),
+            perkville.connection(member.caller, business_id=business_id, user_id=member.user_id),
+            perkville.locations(member.caller, business_id),
         )
         challenges = None
     else:

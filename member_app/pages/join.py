@@ -1,5 +1,5 @@
 """Joining the rewards program: the program's terms to accept, then the member's connection
-becomes ACTIVE (research notes §3, §21.9)."""
+becomes ACTIVE (reference, Connection: `status`)."""
 
 from __future__ import annotations
 
@@ -12,26 +12,28 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import checked_form, require_member
-from .perkville import (
+from ..perkville import (
     Business,
+    Caller,
     Connection,
     PerkvilleAuthError,
     PerkvilleForbidden,
     PerkvilleNotFound,
     PerkvilleRequestError,
 )
-from .perkville.community import AgreementVersion
-from .session import Member
-from .templating import render
+from ..perkville.community import AgreementVersion
+from ..state import app_state
+from ..web.session import Member, mark_stale
+from ..web.templating import render
+from .common import checked_form, refusal, require_member
 
 log = logging.getLogger(__name__)
 
-# Agreement texts may carry links written `[label](https://…)` (research notes §3: "render
-# them as links, carefully"): only http(s) targets become links; the rest stays text.
+# Agreement texts may carry links written `[label](https://…)`: only http(s) targets become
+# links; the rest stays text.
 _LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s)]{1,500})\)")
 
-# Plain words for Perkville's refusals of a join (sandbox README; research notes §3, §20.16).
+# Plain words for Perkville's refusals of a join (the sandbox README lists the codes).
 REFUSALS = {
     "pv_connection_membership_not_active": (
         "This program is for active members. If you just joined, allow up to 24 hours for "
@@ -89,16 +91,16 @@ def linked(text: str) -> tuple[tuple[str, str | None], ...]:
 
 
 async def _page(request: Request, member: Member) -> JoinPage:
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    settings = app_state(request).settings
+    perkville = app_state(request).perkville
     business, connection, rules, versions, accepted = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
+        perkville.business(member.caller, settings.business_id),
         perkville.connection(
-            member.token, business_id=settings.business_id, user_id=member.user_id
+            member.caller, business_id=settings.business_id, user_id=member.user_id
         ),
-        perkville.earning(member.token, settings.business_id, None),
-        perkville.agreement_versions(member.token, settings.business_id),
-        perkville.accepted_agreements(member.token, settings.business_id, member.user_id),
+        perkville.earning(member.caller, settings.business_id, None),
+        perkville.agreement_versions(member.caller, settings.business_id),
+        perkville.accepted_agreements(member.caller, settings.business_id, member.user_id),
     )
     done = {a.version_id for a in accepted}
     return JoinPage(
@@ -115,13 +117,14 @@ async def _join(
 ) -> str | None:
     """Record the ticked agreements (staff token), then join (the member's token). Returns
     what went wrong, in plain words, or None when the member has joined."""
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    mark_stale(request)
+    settings = app_state(request).settings
+    perkville = app_state(request).perkville
     # Nothing is ticked without a staff token: JoinPage.offered is empty then.
     if ticked and settings.admin_token is not None:
         try:
             await perkville.accept_agreements(
-                settings.admin_token,
+                Caller(settings.admin_token),
                 business_id=settings.business_id,
                 user_id=member.user_id,
                 version_ids=ticked,
@@ -136,10 +139,10 @@ async def _join(
             log.warning("recording agreements failed: %s %s", exc.status, ",".join(exc.codes))
             return NOT_RECORDED
     try:
-        await perkville.join(member.token, connection.connection_id)
+        await perkville.join(member.caller, connection.connection_id)
     except PerkvilleRequestError as exc:
         log.info("join refused for member %s: %s", member.user_id, ",".join(exc.codes))
-        return next((REFUSALS[c] for c in exc.codes if c in REFUSALS), GENERIC_REFUSAL)
+        return refusal(exc, REFUSALS, GENERIC_REFUSAL)
     log.info("member %s joined the program", member.user_id)
     return None
 

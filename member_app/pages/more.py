@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .pages import require_member
-from .templating import render
+from ..web.templating import render
+from .common import require_member
 
 
 async def more(request: Request) -> Response:

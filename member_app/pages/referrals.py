@@ -14,14 +14,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import ratelimit
+from ..perkville import Business, Connection, PerkvilleRequestError
+from ..perkville.community import Promotion, Referral
+from ..perkville.program import EarningRule
+from ..state import app_state
+from ..web.session import REFERRAL_SENT, Member, mark_stale, take_flag
+from ..web.templating import render
 from .codes import qr_svg
-from .pages import checked_form, require_joined, require_member
-from .perkville import Business, Connection, PerkvilleRequestError
-from .perkville.community import Promotion, Referral
-from .perkville.program import EarningRule
-from .session import Member
-from .templating import render
+from .common import checked_form, rate_limit, refusal, require_joined, require_member
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,10 @@ NOTE_MAX = 500  # ours: a note a friend will read on a phone (Perkville allows 1
 EMAIL_MAX = 254
 # RFC 5322's atext before the @ (no markup, quotes or spaces), a dotted domain after it.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[^@\s<>\"']+\.[^@\s.<>\"']+$")
-# Session key for the one-shot confirmation after a referral: a flag only, because the
-# session cookie is signed, not encrypted, and a friend's email has no business in it.
-_SENT = "referral_sent"
 
 STATUS_LABELS = {"SENT": "Sent", "COMPLETED": "Completed", "VOID": "Void"}
 
-# Plain words for Perkville's answers to a referral (sandbox README, Community error codes).
+# Plain words for Perkville's answers to a referral (the sandbox README lists the codes).
 # Each is shown next to the form field it is about.
 REFUSALS = {
     "pv_referral_existing_customer": (
@@ -130,21 +127,21 @@ def referral_offer(promotions: list[Promotion]) -> Promotion | None:
 
 
 async def _page(request: Request, member: Member) -> ReferralPage:
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    settings = app_state(request).settings
+    perkville = app_state(request).perkville
     business, connection, rules, referrals = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
+        perkville.business(member.caller, settings.business_id),
         perkville.connection(
-            member.token, business_id=settings.business_id, user_id=member.user_id
+            member.caller, business_id=settings.business_id, user_id=member.user_id
         ),
-        perkville.earning(member.token, settings.business_id, None),
-        perkville.referrals(member.token, settings.business_id, member.user_id),
+        perkville.earning(member.caller, settings.business_id, None),
+        perkville.referrals(member.caller, settings.business_id, member.user_id),
     )
-    # Referring is for members who have joined (research notes §4, Eligibility).
+    # Referring is for members who have joined the program.
     connection = require_joined(connection)
     # Offers differ by location, so this waits for the member's home location.
     promotions = await perkville.promotions(
-        member.token, settings.business_id, connection.home_location_id
+        member.caller, settings.business_id, connection.home_location_id
     )
     zone = ZoneInfo(settings.timezone)
     newest_first = sorted(
@@ -164,8 +161,8 @@ async def _send(
 ) -> dict[str, str]:
     """Ask Perkville to send the offer to the friend; problems in plain words, by field."""
     try:
-        await request.app.state.perkville.refer(
-            member.token,
+        await app_state(request).perkville.refer(
+            member.caller,
             business_id=page.business.business_id,
             email=friend.email,
             first_name=friend.first_name,
@@ -175,7 +172,7 @@ async def _send(
         )
     except PerkvilleRequestError as exc:
         log.info("referral refused for member %s: %s", member.user_id, ",".join(exc.codes))
-        where, message = next((REFUSALS[c] for c in exc.codes if c in REFUSALS), GENERIC_REFUSAL)
+        where, message = refusal(exc, REFUSALS, GENERIC_REFUSAL)
         return {where: message}
     log.info("member %s referred a friend", member.user_id)
     return {}
@@ -187,15 +184,17 @@ async def referrals(request: Request) -> Response:
     form = await checked_form(request) if request.method == "POST" else None
     page = await _page(request, member)
     if form is None:
-        page = replace(page, sent=request.session.pop(_SENT, False) is True)
+        page = replace(page, sent=take_flag(request, REFERRAL_SENT))
     else:
         friend = FriendForm.from_form(form)
         problems = friend.problems()
         if not problems:
-            await ratelimit.check(request, "refer")
+            mark_stale(request)
+            await rate_limit(request, "refer", member)
             problems = await _send(request, member, page, friend)
         if not problems:
-            request.session[_SENT] = True
+            # A flag only: a friend's email has no business in the member's cookie.
+            request.session[REFERRAL_SENT] = True
             return RedirectResponse(request.url_for("referrals").path, status_code=303)
         page = replace(page, friend=friend, problems=problems)
     return render(
@@ -210,9 +209,9 @@ async def referrals(request: Request) -> Response:
 async def referral_qr(request: Request) -> Response:
     """The member's referral link as a QR code (SVG), for a friend standing next to them."""
     member = require_member(request)
-    settings = request.app.state.settings
-    connection = await request.app.state.perkville.connection(
-        member.token, business_id=settings.business_id, user_id=member.user_id
+    settings = app_state(request).settings
+    connection = await app_state(request).perkville.connection(
+        member.caller, business_id=settings.business_id, user_id=member.user_id
     )
     if connection is None or not connection.joined or not connection.referral_offer_url:
         return Response("Not found", status_code=404, media_type="text/plain")

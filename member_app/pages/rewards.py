@@ -13,25 +13,26 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import ratelimit
-from .pages import (
-    Place,
-    at_member_location,
+from ..perkville import Business, Connection, Level, PerkvilleRefused, PerkvilleRequestError
+from ..perkville.program import Reward
+from ..state import app_state
+from ..web.session import REDEEM_ATTEMPTS, Member, mark_stale
+from ..web.templating import render
+from .common import (
     checked_form,
     path_id,
+    rate_limit,
+    refusal,
     require_joined,
     require_member,
     today,
 )
-from .perkville import Business, Connection, Level, PerkvilleRequestError
-from .perkville.program import Reward
-from .session import Member
-from .templating import render
+from .place import Place, at_member_location
 
 log = logging.getLogger(__name__)
 
-# Plain words for Perkville's refusal codes (research notes §21.8; sandbox README for the
-# codes the reference does not name). Unknown codes fall back to a generic sentence.
+# Plain words for Perkville's refusal codes (the reference names pv_txn_insufficient_points;
+# the sandbox README lists the others it assumes). Unknown codes get a generic sentence.
 REFUSALS = {
     "pv_txn_insufficient_points": "You don't have enough points to redeem this reward.",
     "pv_perk_redemption_limit_reached": (
@@ -77,7 +78,7 @@ def assess(
     *,
     home_name: str | None = None,
 ) -> RewardCard:
-    """Say whether this reward can be redeemed now, and if not, why (research notes §21.6)."""
+    """Say whether this reward can be redeemed now, and if not, why."""
     balance = connection.point_balance if connection else 0
     needed = max(reward.points - balance, 0)
     level_names = {lv.level_id: lv for lv in levels}
@@ -115,16 +116,16 @@ def assess(
 async def _program(
     request: Request, member: Member
 ) -> tuple[Business, Connection | None, list[Level], list[Reward], Place]:
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    state = app_state(request)
+    business_id, perkville = state.settings.business_id, state.perkville
     # Rewards differ by location (reference, Redeeming Rules: loc_id).
     business, levels, (place, connection, rewards) = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
-        perkville.levels(member.token, settings.business_id),
+        perkville.business(member.caller, business_id),
+        perkville.levels(member.caller, business_id),
         at_member_location(
             request,
             member,
-            lambda loc_id: perkville.redeeming(member.token, settings.business_id, loc_id),
+            lambda loc_id: perkville.redeeming(member.caller, business_id, loc_id),
         ),
     )
     return business, connection, levels, rewards, place
@@ -152,27 +153,27 @@ async def rewards_index(request: Request) -> Response:
 def _attempt_for(request: Request, perk_id: int, *, fresh: bool) -> str:
     """The id this confirmation will redeem with. Kept in the session per reward, so a
     back-button resubmit or a second click replays the same request instead of a new one."""
-    attempts: dict[str, dict[str, object]] = dict(request.session.get("redeem", {}))
+    attempts: dict[str, dict[str, object]] = dict(request.session.get(REDEEM_ATTEMPTS, {}))
     entry = attempts.get(str(perk_id))
     if entry is None or fresh:
         entry = {"attempt": secrets.token_urlsafe(16), "voucher": None}
         attempts[str(perk_id)] = entry
         # Only the latest few confirmations are remembered: the cookie stays small.
-        request.session["redeem"] = dict(list(attempts.items())[-_ATTEMPTS_KEPT:])
+        request.session[REDEEM_ATTEMPTS] = dict(list(attempts.items())[-_ATTEMPTS_KEPT:])
     return str(entry["attempt"])
 
 
 def _done_voucher(request: Request, perk_id: int, attempt: str) -> int | None:
-    entry = request.session.get("redeem", {}).get(str(perk_id))
+    entry = request.session.get(REDEEM_ATTEMPTS, {}).get(str(perk_id))
     if entry and entry.get("attempt") == attempt and isinstance(entry.get("voucher"), int):
         return int(entry["voucher"])
     return None
 
 
 def _remember_voucher(request: Request, perk_id: int, attempt: str, voucher_id: int) -> None:
-    attempts = dict(request.session.get("redeem", {}))
+    attempts = dict(request.session.get(REDEEM_ATTEMPTS, {}))
     attempts[str(perk_id)] = {"attempt": attempt, "voucher": voucher_id}
-    request.session["redeem"] = attempts
+    request.session[REDEEM_ATTEMPTS] = attempts
 
 
 def trans_source_id(member: Member, perk_id: int, attempt: str) -> str:
@@ -185,7 +186,7 @@ async def redeem(request: Request) -> Response:
     member = require_member(request)
     perk_id = path_id(request, "perk_id")
     business, connection, levels, rewards, place = await _program(request, member)
-    require_joined(connection)  # redeeming is for members who have joined (notes §21.9)
+    require_joined(connection)  # redeeming is for members who have joined
     reward = next((r for r in rewards if r.perk_id == perk_id), None)
     if perk_id is None or reward is None:
         return render(
@@ -208,7 +209,8 @@ async def redeem(request: Request) -> Response:
             done = _done_voucher(request, reward.perk_id, attempt)
             if done is not None:
                 return RedirectResponse(f"/vouchers/{done}", status_code=303)
-            await ratelimit.check(request, "redeem")
+            mark_stale(request)
+            await rate_limit(request, "redeem", member)
             voucher_id, error = await _spend(
                 request, member, reward.perk_id, location_id, attempt, business.business_id
             )
@@ -257,28 +259,24 @@ async def _spend(
     attempt: str,
     business_id: int,
 ) -> tuple[int | None, str | None]:
-    """Redeem once; a duplicate of an earlier try leads to the voucher that try made."""
-    perkville = request.app.state.perkville
-    source = trans_source_id(member, perk_id, attempt)
+    """Redeem once: a replay of an earlier try gives the voucher that try made (the client
+    resolves it by the trans_source_id)."""
     if location_id is None:
         return None, "We don't know which location to redeem at. Please ask at the front desk."
     try:
-        txn = await perkville.redeem(
-            member.token,
+        txn = await app_state(request).perkville.redeem(
+            member.caller,
             business_id=business_id,
             location_id=location_id,
             perk_id=perk_id,
-            trans_source_id=source,
+            trans_source_id=trans_source_id(member, perk_id, attempt),
         )
-    except PerkvilleRequestError as exc:
-        if any("duplicate" in code or "trans_source_id" in code for code in exc.codes):
-            earlier = await perkville.transaction_by_source(member.token, business_id, source)
-            if earlier is not None and earlier.voucher_id is not None:
-                log.info("redeem replayed for member %s; using the earlier voucher", member.user_id)
-                return earlier.voucher_id, None
+    except PerkvilleRefused as exc:
         log.info("redeem refused for member %s: %s", member.user_id, ",".join(exc.codes))
-        message = next((REFUSALS[c] for c in exc.codes if c in REFUSALS), GENERIC_REFUSAL)
-        return None, message
+        return None, refusal(exc, REFUSALS, GENERIC_REFUSAL)
+    except PerkvilleRequestError as exc:  # an unresolved replay, or a refusal without a code
+        log.info("redeem failed for member %s: %s", member.user_id, type(exc).__name__)
+        return None, GENERIC_REFUSAL
     if txn.voucher_id is None:
         return None, GENERIC_REFUSAL
     log.info("member %s redeemed perk %s", member.user_id, perk_id)

@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..perkville import Business, PerkvilleNotFound, PerkvilleRequestError
+from ..perkville.program import Location, Voucher
+from ..state import app_state
+from ..web.session import mark_stale
+from ..web.templating import render
 from .codes import barcode_svg, qr_svg
-from .pages import checked_form, path_id, require_member, today
-from .perkville import Business, PerkvilleNotFound, PerkvilleRequestError
-from .perkville.program import Location, Voucher
-from .templating import render
+from .common import checked_form, path_id, require_member, today
 
 EXPIRING_SOON = timedelta(days=7)
 STATUS_LABELS = {
@@ -39,8 +41,8 @@ class VoucherView:
 
     @property
     def code_kind(self) -> str:
-        """Display priority (research notes §21.7): reward URL → QR of the business's coupon
-        code → barcode of the voucher id."""
+        """What to show at the desk, best first: the reward's URL, a QR code of the business's
+        coupon code, a barcode of the voucher id."""
         if self.voucher.reward_url:
             return "link"
         return "qr" if self.voucher.external_coupon_code else "barcode"
@@ -63,12 +65,12 @@ def view_of(voucher: Voucher, locations: list[Location], on: date) -> VoucherVie
 async def vouchers_index(request: Request) -> Response:
     """List the member's vouchers in Perkville's order."""
     member = require_member(request)
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    state = app_state(request)
+    business_id, perkville = state.settings.business_id, state.perkville
     business, vouchers, locations = await asyncio.gather(
-        perkville.business(member.token, settings.business_id),
-        perkville.vouchers(member.token, settings.business_id),
-        perkville.locations(member.token, settings.business_id),
+        perkville.business(member.caller, business_id),
+        perkville.vouchers(member.caller, business_id),
+        perkville.locations(member.caller, business_id),
     )
     on = today(request)
     views = [view_of(v, locations, on) for v in vouchers]
@@ -79,21 +81,21 @@ async def vouchers_index(request: Request) -> Response:
 
 async def _voucher_view(request: Request) -> tuple[VoucherView | None, Business]:
     member = require_member(request)
-    settings = request.app.state.settings
-    perkville = request.app.state.perkville
+    state = app_state(request)
+    business_id, perkville = state.settings.business_id, state.perkville
     voucher_id = path_id(request, "voucher_id")
-    business_call = perkville.business(member.token, settings.business_id)
+    business_call = perkville.business(member.caller, business_id)
     if voucher_id is None:
         return None, await business_call
     try:
         business, voucher, locations = await asyncio.gather(
             business_call,
-            perkville.voucher(member.token, voucher_id),
-            perkville.locations(member.token, settings.business_id),
+            perkville.voucher(member.caller, voucher_id),
+            perkville.locations(member.caller, business_id),
         )
     except PerkvilleNotFound:
         # Another member's voucher reads as missing upstream: say the same here.
-        return None, await perkville.business(member.token, settings.business_id)
+        return None, await perkville.business(member.caller, business_id)
     return view_of(voucher, locations, today(request)), business
 
 
@@ -149,14 +151,15 @@ async def mark_used(request: Request) -> Response:
         await checked_form(request)
         if not view.voucher.can_mark_used:
             return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}", status_code=303)
+        mark_stale(request)
         member = require_member(request)
-        perkville = request.app.state.perkville
+        perkville = app_state(request).perkville
         voucher_id = int(view.voucher.voucher_id)
         try:
-            await perkville.mark_voucher_used(member.token, voucher_id)
+            await perkville.mark_voucher_used(member.caller, voucher_id)
         except PerkvilleRequestError:
             # A retry after a lost answer is refused as "not UNUSED": it worked the first time.
-            now = await perkville.voucher(member.token, voucher_id)
+            now = await perkville.voucher(member.caller, voucher_id)
             if now.status != "USED":
                 error = "Perkville couldn't mark this voucher used. Please show it to staff."
         if error is None:

@@ -5,7 +5,7 @@ bound to our callback and a fresh state, (2) the member's browser visits the bus
 `identify` page and comes back with a 30-second code and the state, (3) the staff token reads
 the one user the code names. The member then browses read-only (`Member.identified`); any
 action asks for the PKCE sign-in first (`stepup.py`). Every failure ends on one friendly page
-that offers the PKCE sign-in instead (issue item 2: "Where identify ... fails, PKCE is used").
+that offers the PKCE sign-in instead.
 """
 
 from __future__ import annotations
@@ -18,16 +18,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .perkville import PerkvilleError
-from .security import safe_next
-from .session import start_identified_session
-from .settings import Settings
-from .templating import render
+from ..pages.common import rate_limit
+from ..perkville import Caller, PerkvilleError
+from ..state import app_state
+from ..web.redirects import safe_next
+from ..web.session import (
+    AFTER_SIGNIN,
+    IDENTIFY_STATE,
+    drop_pending,
+    signed_in,
+    start_identified_session,
+)
+from ..web.templating import render
 
 log = logging.getLogger(__name__)
-
-_STATE = "identify_state"
-_NEXT = "after_signin"  # shared with auth.py: where to land once recognised
 
 
 def _not_recognised(request: Request, message: str, status: int) -> Response:
@@ -41,22 +45,29 @@ def _pkce(request: Request) -> Response:
 
 async def signin_identify(request: Request) -> Response:
     """Ask Perkville who this member is: off to the business's identify page."""
-    settings: Settings = request.app.state.settings
+    app = app_state(request)
+    settings = app.settings
     if not settings.identify or not settings.admin_token:
         return _pkce(request)
+    after = safe_next(request.query_params.get("next"))
+    if signed_in(request):
+        # Already signed in: a link from anywhere must not swap the session for another kind.
+        return RedirectResponse(after or request.url_for("home").path, status_code=303)
     if request.url.netloc != urlsplit(settings.public_url).netloc:
         # The state lives in this host's cookie; the callback comes to the public URL.
         return RedirectResponse(f"{settings.public_url}{request.url.path}?{request.url.query}")
-    after = safe_next(request.query_params.get("next"))
+    # Each start costs a staff-token call to Perkville: limited per address like sign-in.
+    await rate_limit(request, "signin", None)
+    drop_pending(request)
     if after:
-        request.session[_NEXT] = after
+        request.session[AFTER_SIGNIN] = after
     state = secrets.token_urlsafe(24)
-    request.session[_STATE] = state
-    perkville = request.app.state.perkville
+    request.session[IDENTIFY_STATE] = state
+    staff = Caller(settings.admin_token)
     try:
-        business = await perkville.business(settings.admin_token, settings.business_id)
-        token = await perkville.identify_token(
-            settings.admin_token,
+        business = await app.perkville.business(staff, settings.business_id)
+        token = await app.perkville.identify_token(
+            staff,
             identify_url=f"{settings.signin_url}/api/identify/",
             redirect_uri=settings.identify_redirect_uri,
             state=state,
@@ -73,8 +84,10 @@ async def signin_identify(request: Request) -> Response:
 
 async def identify_callback(request: Request) -> Response:
     """Perkville sends the member back with an identification code: who is it?"""
-    settings: Settings = request.app.state.settings
-    expected = request.session.pop(_STATE, None)  # single use, whatever happens next
+    app = app_state(request)
+    settings = app.settings
+    await rate_limit(request, "callback", None)
+    expected = request.session.pop(IDENTIFY_STATE, None)  # single use, whatever happens next
     state = request.query_params.get("state", "")
     code = request.query_params.get("code", "")
     if (
@@ -89,7 +102,7 @@ async def identify_callback(request: Request) -> Response:
             request, "This link was already used or has expired. Sign in to continue.", 400
         )
     try:
-        user = await request.app.state.perkville.user_by_code(settings.admin_token, code)
+        user = await app.perkville.user_by_code(Caller(settings.admin_token), code)
     except PerkvilleError as exc:
         log.warning("identify: code lookup failed: %s %s", type(exc).__name__, exc.codes)
         return _not_recognised(request, "Perkville didn't answer us just now.", 502)
@@ -99,13 +112,10 @@ async def identify_callback(request: Request) -> Response:
         return _not_recognised(
             request, "This link was already used or has expired. Sign in to continue.", 400
         )
-    after = safe_next(request.session.get(_NEXT)) or request.url_for("home").path
-    embed = request.session.get("embed")
-    start_identified_session(
-        request, user_id=user.user_id, first_name=user.first_name, now=request.app.state.clock()
+    after = safe_next(request.session.get(AFTER_SIGNIN)) or request.url_for("home").path
+    await start_identified_session(
+        request, user_id=user.user_id, first_name=user.first_name, now=app.clock()
     )
-    if embed:
-        request.session["embed"] = True
     log.info("member %s identified (read-only)", user.user_id)
     return RedirectResponse(after, status_code=303)
 

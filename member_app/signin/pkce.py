@@ -17,18 +17,28 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import ratelimit
-from .challenges import TRACKED_KEY, tracked_at_sign_in
-from .perkville import PerkvilleError
-from .security import csrf_valid, safe_next
-from .session import PENDING, start_member_session
-from .settings import Settings
-from .templating import render
+from ..pages.challenges import tracked_at_sign_in
+from ..pages.common import rate_limit
+from ..perkville import Caller, PerkvilleError
+from ..settings import Settings
+from ..state import app_state
+from ..web.csrf import csrf_valid
+from ..web.redirects import safe_next
+from ..web.session import (
+    AFTER_SIGNIN,
+    SIGNIN_RETRIED,
+    TRACKED,
+    USER,
+    bind_pending,
+    drop_pending,
+    end_session,
+    prove_pending,
+    signed_in,
+    start_member_session,
+)
+from ..web.templating import render
 
 log = logging.getLogger(__name__)
-
-_RETRIED = "signin_retried"
-_NEXT = "after_signin"
 
 
 def make_oauth(settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> OAuth:
@@ -62,9 +72,34 @@ def _problem(request: Request, title: str, message: str, status: int) -> Respons
     )
 
 
+# Authlib keeps a pending sign-in's PKCE verifier in the session under this prefix and the
+# OAuth state; the verifier is sealed there like the token (the cookie is only signed).
+_AUTHLIB_STATE = "_state_perkville_"
+
+
+def _seal_verifier(request: Request, oauth_state: str) -> None:
+    entry = request.session.get(_AUTHLIB_STATE + oauth_state)
+    if isinstance(entry, dict) and isinstance(entry.get("data"), dict):
+        sealed = app_state(request).sealer.seal_json(entry["data"])
+        request.session[_AUTHLIB_STATE + oauth_state] = {**entry, "data": sealed}
+
+
+def _open_verifier(request: Request) -> None:
+    """Unseal the returning sign-in's verifier for Authlib (a wrong key reads as expired)."""
+    key = _AUTHLIB_STATE + request.query_params.get("state", "")
+    entry = request.session.get(key)
+    if isinstance(entry, dict) and isinstance(entry.get("data"), str):
+        data = app_state(request).sealer.open_json(entry["data"])
+        if isinstance(data, dict):
+            request.session[key] = {**entry, "data": data}
+        else:
+            request.session.pop(key, None)
+
+
 async def signin(request: Request) -> Response:
     """Send the member to Perkville to sign in and allow this app."""
-    settings: Settings = request.app.state.settings
+    state = app_state(request)
+    settings = state.settings
     if settings.identify and request.query_params.get("pkce") != "1":
         # Identify first: a member signed in at Perkville sees their points with no prompt.
         query = f"?{request.url.query}" if request.url.query else ""
@@ -74,36 +109,43 @@ async def signin(request: Request) -> Response:
         # name (localhost vs 127.0.0.1) would leave its state in a cookie the callback never
         # sees. Move to the public URL first.
         return RedirectResponse(f"{settings.public_url}{request.url.path}?{request.url.query}")
-    await ratelimit.check(request, "signin")
+    await rate_limit(request, "signin", None)
     after = safe_next(request.query_params.get("next"))
     if after:
-        request.session[_NEXT] = after
+        request.session[AFTER_SIGNIN] = after
     extra: dict[str, str] = {}
     if settings.kiosk:
-        # The previous member may still be signed in at Perkville (tech-anchors C.5).
+        # The previous member may still be signed in at Perkville on this shared screen.
         extra["prompt"] = "login"
     register_at = request.query_params.get("register_at")
-    if register_at in settings.register_at_urls:  # exactly a listed URL (research §15)
+    if register_at in settings.register_at_urls:  # exactly a URL the business listed
         extra["register_at"] = register_at
-    return await request.app.state.oauth.perkville.authorize_redirect(  # type: ignore[no-any-return]
-        request, settings.redirect_uri, **extra
-    )
+    client = state.oauth.perkville
+    started = await client.create_authorization_url(settings.redirect_uri, **extra)
+    await client.save_authorize_data(request, redirect_uri=settings.redirect_uri, **started)
+    _seal_verifier(request, started["state"])
+    # A kept step-up action waits for this sign-in only if it carries the action's ticket.
+    bind_pending(request, request.query_params.get("ticket"), started["state"], state.clock())
+    return RedirectResponse(started["url"], status_code=302)
 
 
 async def callback(request: Request) -> Response:
     """Perkville sends the member back here with a code (or an error)."""
-    oauth = request.app.state.oauth
+    state = app_state(request)
+    await rate_limit(request, "callback", None)
+    _open_verifier(request)
     try:
-        token = await oauth.perkville.authorize_access_token(request)
+        token = await state.oauth.perkville.authorize_access_token(request)
     except MismatchingStateError:
         # Authlib keeps one pending sign-in per browser: a second tab or a back-button retry
         # replaced this one's state. Restart once; Perkville remembers the member's consent,
         # so the restart is usually invisible.
-        if not request.session.pop(_RETRIED, False):
-            request.session[_RETRIED] = True
+        if not request.session.pop(SIGNIN_RETRIED, False):
+            request.session[SIGNIN_RETRIED] = True
             log.info("sign-in callback with unknown state; restarting sign-in once")
-            restart = str(request.url_for("signin"))
-            if request.app.state.settings.identify:
+            # The public URL, never the request's Host header.
+            restart = f"{state.settings.public_url}{request.url_for('signin').path}"
+            if state.settings.identify:
                 restart += "?pkce=1"  # the PKCE sign-in again, not the identify flow
             return RedirectResponse(restart, status_code=303)
         log.info("sign-in callback with unknown state after a restart; giving up")
@@ -115,6 +157,7 @@ async def callback(request: Request) -> Response:
         )
     except OAuthError as exc:
         log.info("sign-in callback refused: %s", exc.error)
+        drop_pending(request)  # whatever waited for this sign-in will not run
         if exc.error == "access_denied":
             return _problem(
                 request,
@@ -143,9 +186,9 @@ async def callback(request: Request) -> Response:
         return _problem(request, "We couldn't sign you in", "Please try again.", 502)
     try:
         # The member's challenges come along (one round trip), for their first page.
+        caller = Caller(access_token)
         user, tracked = await asyncio.gather(
-            request.app.state.perkville.me(access_token),
-            tracked_at_sign_in(request, access_token),
+            state.perkville.me(caller), tracked_at_sign_in(request, caller)
         )
     except PerkvilleError as exc:
         log.warning("sign-in: fetching the member failed: %s", type(exc).__name__)
@@ -156,47 +199,37 @@ async def callback(request: Request) -> Response:
             502,
         )
 
-    after = safe_next(request.session.get(_NEXT)) or request.url_for("home").path
-    embed = request.session.get("embed")
-    # An identified member's action waits for this sign-in (stepup.py); it survives the
-    # session's rotation, and only for the member who started it.
-    pending = request.session.get(PENDING)
-    if request.session.get("uid") != user.user_id:
-        pending = None
-    start_member_session(
-        request,
-        user_id=user.user_id,
-        first_name=user.first_name,
-        token=access_token,
-        now=request.app.state.clock(),
+    after = safe_next(request.session.get(AFTER_SIGNIN)) or request.url_for("home").path
+    now = state.clock()
+    # An identified member's action waits for this very sign-in (signin/stepup.py): it
+    # survives the session's rotation, for the member who started it only.
+    proof = prove_pending(request, request.query_params.get("state"), now)
+    same_member = request.session.get(USER) == user.user_id
+    await start_member_session(
+        request, user_id=user.user_id, first_name=user.first_name, token=access_token, now=now
     )
-    if embed:
-        request.session["embed"] = True
     if tracked is not None:
-        request.session[TRACKED_KEY] = tracked
-    if pending is not None:
-        request.session[PENDING] = pending
+        request.session[TRACKED] = tracked
     log.info("member %s signed in", user.user_id)
+    if proof is not None and same_member:
+        after = f"{request.url_for('resume').path}?{urlencode({'proof': proof})}"
     return RedirectResponse(after, status_code=303)
 
 
 async def signout(request: Request) -> Response:
     """End the member's session in this app (a POST with the form's CSRF token)."""
     form = await request.form()
-    if not csrf_valid(request, form.get("csrf")) and isinstance(request.session.get("uid"), int):
+    if not csrf_valid(request, form.get("csrf")) and signed_in(request):
         return _problem(
             request,
             "Please try that again",
             "This page was open too long. Reload it and sign out again.",
             403,
         )
-    settings: Settings = request.app.state.settings
-    embed = request.session.get("embed")
-    request.session.clear()
+    settings = app_state(request).settings
+    await end_session(request)
     landing = f"{request.url_for('home').path}?signed_out=1"
     if not settings.kiosk:
-        if embed:
-            request.session["embed"] = True
         return RedirectResponse(landing, status_code=303)
     # A kiosk forgets the member everywhere: this browser's copy of our pages and cookies,
     # and (through its sign-out page) the sign-in at Perkville too.

@@ -1,20 +1,76 @@
-"""One place that turns failures into pages a member can act on (never a stack trace)."""
+"""Every failure a view can raise, and the one map of handlers that turns each into a page a
+member can act on (never a stack trace).
+
+    Exception
+    ├── SignInRequired        → 303 to /signin?next=<this page>
+    ├── StepUpRequired        → the action is kept; 303 to the PKCE sign-in started for it
+    ├── FormExpired           → 403 "Please try that again" (no CSRF token of this session)
+    ├── NotJoined             → 303 to /join
+    ├── BadRequest            → 400 with what to fix
+    ├── RateLimited           → 429 with Retry-After (ratelimit.py)
+    ├── PerkvilleError        (perkville/errors.py)
+    │   ├── PerkvilleAuthError    → signed out, then 303 to sign in and back
+    │   ├── PerkvilleUnavailable  → 503/502 "isn't answering"
+    │   └── any other             → 502 "We couldn't load this page"
+    ├── HTTPException         → 404/405/... as a page
+    └── anything else         → 500 "Something went wrong on our side", with the security
+                                headers and request id like every other answer
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .pages import FormExpired, NotJoined, SignInRequired, StepUpRequired
-from .perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
-from .stepup import step_up
+from ..perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
+from ..ratelimit import RateLimited
+from ..state import app_state
+from .redirects import safe_next
+from .session import end_session, keep_pending
 from .templating import render
 
 log = logging.getLogger(__name__)
+
+
+class SignInRequired(Exception):
+    """A page needs a member; the handler sends them to sign in and back to `return_to`."""
+
+    def __init__(self, return_to: str) -> None:
+        super().__init__(return_to)
+        self.return_to = return_to
+
+
+class StepUpRequired(Exception):
+    """An identified (read-only) member started an action: sign in with PKCE first, then
+    carry on with it (signin/stepup.py)."""
+
+    def __init__(self, path: str, form: str) -> None:
+        super().__init__(path)
+        self.path = path
+        self.form = form  # urlencoded, without the CSRF token
+
+
+class FormExpired(Exception):
+    """A state-changing form arrived without this session's CSRF token."""
+
+
+class NotJoined(Exception):
+    """A page needs a member who has joined the program; the handler sends them to join."""
+
+
+class BadRequest(Exception):
+    """Input the app can't use: the page says what to fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def error_page(
@@ -24,10 +80,69 @@ def error_page(
         "title": title,
         "message": message,
         # Retrying only helps when the failure was passing (upstream, server), not for a
-        # page that does not exist.
-        "retry_url": request.url.path if retry and request.method == "GET" else None,
+        # page that does not exist. Only a local path: `//other.site/x` is no link to offer.
+        "retry_url": safe_next(request.url.path) if retry and request.method == "GET" else None,
     }
     return render(request, "error.html", context, status_code=status)
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    target = f"{request.url_for('signin').path}?{urlencode({'next': exc.return_to})}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _parent(path: str) -> str:
+    """The page an action's form was on (what to show after sign-in if it can't be kept)."""
+    return path.rsplit("/", 1)[0] if path.count("/") > 1 else path
+
+
+async def step_up(request: Request, exc: Exception) -> Response:
+    """Keep the member's action for the PKCE sign-in started for it, and start that sign-in.
+    Only a sign-in carrying the ticket can lead back to the action (signin/stepup.py)."""
+    assert isinstance(exc, StepUpRequired)
+    ticket = keep_pending(request, exc.path, exc.form, app_state(request).clock())
+    query = {"pkce": "1"}
+    if ticket is None:
+        log.info("step-up for %s without keeping the form", exc.path)
+        query["next"] = _parent(exc.path)
+    else:
+        query["ticket"] = ticket
+    return RedirectResponse(f"{request.url_for('signin').path}?{urlencode(query)}", 303)
+
+
+async def form_expired(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        "Please try that again",
+        "This page was open too long or in another window. Nothing was changed.",
+        403,
+        retry=False,
+    )
+
+
+async def not_joined(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(request.url_for("join").path, status_code=303)
+
+
+async def bad_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadRequest)
+    return error_page(request, "That didn't work", exc.message, 400, retry=False)
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    minutes = "a minute" if exc.retry_after <= 60 else f"{math.ceil(exc.retry_after / 60)} minutes"
+    response = error_page(
+        request,
+        "Please wait a moment",
+        f"That was tried many times in a short while. Please try again in {minutes}. "
+        "Nothing was changed.",
+        429,
+        retry=False,
+    )
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def perkville_error(request: Request, exc: Exception) -> Response:
@@ -35,7 +150,7 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, PerkvilleAuthError):
         # The token was revoked or replaced: sign in again, then come back here.
         log.info("upstream rejected the member's token; asking them to sign in again")
-        request.session.clear()
+        await end_session(request)
         return await sign_in_required(request, SignInRequired(request.url.path))
     if isinstance(exc, PerkvilleUnavailable):
         log.warning("perkville unavailable: %s", exc.message)
@@ -57,7 +172,9 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error_page(request, "Page not found", "There is nothing at this address.", 404)
+        return error_page(
+            request, "Page not found", "There is nothing at this address.", 404, retry=False
+        )
     if exc.status_code == 405:
         return error_page(request, "That didn't work", "This page can't be used that way.", 405)
     return error_page(request, "That didn't work", str(exc.detail), exc.status_code)
@@ -73,32 +190,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def sign_in_required(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SignInRequired)
-    target = f"{request.url_for('signin').path}?{urlencode({'next': exc.return_to})}"
-    return RedirectResponse(target, status_code=303)
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
-
-async def not_joined(request: Request, exc: Exception) -> Response:
-    return RedirectResponse(request.url_for("join").path, status_code=303)
-
-
-async def form_expired(request: Request, exc: Exception) -> Response:
-    return error_page(
-        request,
-        "Please try that again",
-        "This page was open too long or in another window. Nothing was changed.",
-        403,
-        retry=False,
-    )
-
-
-exception_handlers = {
+exception_handlers: dict[Any, Handler] = {
     SignInRequired: sign_in_required,
     StepUpRequired: step_up,
     FormExpired: form_expired,
     NotJoined: not_joined,
+    BadRequest: bad_request,
+    RateLimited: rate_limited,
     PerkvilleError: perkville_error,
     HTTPException: http_error,
+    # The last resort: the app's own 500 page comes from web/server_errors.py, inside the
+    # security headers and the request id.
     500: server_error,
 }

@@ -1,82 +1,19 @@
-"""Defaults that keep members safe: security headers, CSRF tokens, local-only redirects."""
+"""Strict security headers on every answer: CSP with no inline script, no caching of member
+pages, and the rest of the usual set."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .settings import Settings
+from ..settings import Settings
 
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-# Every form of the app is a few fields (a referral note is the largest, 500 characters).
-MAX_BODY_BYTES = 64 * 1024
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class BodyLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with 413 before the app parses them: by the
-    declared Content-Length at once, or while reading a body sent without one (chunked)."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise BodyTooLarge
-            return message
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, watching_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from .errors import error_page  # errors (through templating) imports this module
-
-        response = error_page(
-            Request(scope, receive),
-            "That was too much to send",
-            "Nothing was changed. Please go back and try again with less.",
-            413,
-            retry=False,
-        )
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:
@@ -109,6 +46,9 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
             "Cross-Origin-Opener-Policy": "same-origin",
         }
+        if not settings.frame_ancestors:
+            # For webviews too old for CSP's frame-ancestors.
+            self.headers["X-Frame-Options"] = "DENY"
         if settings.public_url.startswith("https://"):
             self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 
@@ -134,35 +74,3 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token for forms (created on first use)."""
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
-    return token
-
-
-def csrf_valid(request: Request, submitted: object) -> bool:
-    expected = request.session.get("csrf")
-    return (
-        isinstance(expected, str)
-        and isinstance(submitted, str)
-        # As bytes: `compare_digest` raises TypeError for a str with non-ASCII characters,
-        # which a forged form can send.
-        and hmac.compare_digest(expected.encode(), submitted.encode())
-    )
-
-
-def safe_next(value: object) -> str | None:
-    """A path on this site to go to after sign-in, or None. Never another origin."""
-    if not isinstance(value, str) or len(value) > 512:
-        return None
-    if not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
-        return None
-    return value

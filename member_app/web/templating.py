@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from .brand import palette_for
-from .paths import STATIC_DIR, TEMPLATES_DIR
-from .perkville import Business
-from .security import csrf_token
+from ..brand import palette_for
+from ..paths import STATIC_DIR, TEMPLATES_DIR
+from ..perkville import Business
+from ..state import app_state
+from .csrf import csrf_token
+from .session import EMBED, signed_in
 
 
 @cache
@@ -74,30 +76,30 @@ def render(
     status_code: int = 200,
     business: Business | None = None,
 ) -> Response:
-    """Render a page inside the branded frame (program name, logo, colours)."""
-    state = request.app.state
+    """Render a page inside the branded frame (program name, logo, colours). Never writes to
+    the session."""
+    state = app_state(request)
     settings = state.settings
-    # The 500 handler runs outside SessionMiddleware, so the session may be absent.
+    # The 500 and 413 answers come from outside SessionMiddleware: the session may be absent.
     session = request.scope.get("session", {})
-    if request.query_params.get("embed") == "1" and not session.get("embed"):
-        session["embed"] = True  # inside a gym's app: remembered for the visit (written once)
+    embed = bool(session.get(EMBED)) or request.query_params.get("embed") == "1"
     if business is None:
-        business = state.perkville.cached_business(state.settings.business_id)
+        business = state.perkville.cached_business(settings.business_id)
     page: dict[str, Any] = {
         "business": business,
         "program_name": business.program_name if business else settings.program_name,
         "brand_version": palette_for(business).version,
         "csrf_token": lambda: csrf_token(request),
-        "signed_in": isinstance(session.get("uid"), int),
+        "signed_in": signed_in(request),
         "kiosk": settings.kiosk,
         "kiosk_idle_seconds": settings.idle_seconds,
         # A gym's app draws its own header around us: no second one.
-        "embed": not settings.kiosk and (settings.mode == "webview" or bool(session.get("embed"))),
+        "embed": not settings.kiosk and (settings.mode == "webview" or embed),
     }
     freshness = request.scope.get("state", {}).get("freshness")
     stale_since = getattr(freshness, "stale_since", None)
     if stale_since is not None:
-        # Perkville failed and cached copies stood in: say from when (issue 7, degrade).
+        # Perkville failed and cached copies stood in: say from when.
         when = datetime.fromtimestamp(stale_since, ZoneInfo(settings.timezone))
         page["stale_since"] = f"{when:%-I:%M %p}".lower()
     page.update(context or {})

@@ -1,0 +1,1 @@
+"""The member's pages, one module per page group; `common` and `place` are what they share."""

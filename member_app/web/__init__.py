@@ -1,0 +1,1 @@
+"""The web layer: middleware, the session, CSRF, templating and the exception handlers."""
