@@ -34,13 +34,13 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests/forms.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for speed.py
 
 from speed import (
     MEMBER_APP,
@@ -58,6 +58,7 @@ from speed import (
 )
 
 from member_app.sandbox.seed import DEMO_BUSINESS_ID
+from tests.forms import find_form
 
 MEMBER_PAGES = ("/", "/rewards", "/vouchers", "/history", "/challenges", "/earn")
 FAULT_KINDS = ("500", "502", "503", "429", "drop", "lost")
@@ -79,28 +80,6 @@ _TITLE = re.compile(r"<h1>(.*?)</h1>", re.S)
 _AGAIN_LINK = re.compile(r'href="(/rewards/\d+/redeem[^"]*again=1)"')
 _REDEEM_ACTION = re.compile(r"^/rewards/\d+/redeem")
 _USE_ACTION = re.compile(r"^/vouchers/\d+/use$")
-
-
-class _Forms(HTMLParser):
-    """Every form's action and inputs (the page's first form is the sign-out button)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[tuple[str, dict[str, str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append((attributes.get("action", ""), {}))
-        elif tag == "input" and "name" in attributes and self.forms:
-            self.forms[-1][1].setdefault(attributes["name"], attributes.get("value", ""))
-
-
-def find_form(html: str, action: re.Pattern[str]) -> tuple[str, dict[str, str]] | None:
-    """The first form whose action matches, as (action, fields)."""
-    parser = _Forms()
-    parser.feed(html)
-    return next(((a, f) for a, f in parser.forms if action.match(a)), None)
 
 
 def _h1(text: str) -> str:
@@ -240,11 +219,11 @@ class Load:
                 self.tally.redeem_skipped["confirmation failed"] += 1
                 return
             form = find_form(confirm.text, _REDEEM_ACTION)
-        if form is None or "attempt" not in form[1]:
+        if form is None or "attempt" not in form.fields:
             # The balance changed since the list (a stale list, or the other connection).
             self.tally.redeem_skipped["confirmation without a form"] += 1
             return
-        action, fields = form
+        action, fields = form.action, form.fields
         attempt = Attempt(i, int(perk_id), cost, fields["attempt"])
         self.tally.attempts.append(attempt)
         if rng.random() < self.args.double_click:
@@ -338,7 +317,7 @@ class Load:
             self.tally.use_outcomes["confirmation without a form"] += 1
             return
         response = await self.fetch(
-            "voucher use POST", member.client, "POST", form[0], data=form[1], member=i
+            "voucher use POST", member.client, "POST", form.action, data=form.fields, member=i
         )
         if response is None:
             self.tally.use_outcomes["transport error"] += 1

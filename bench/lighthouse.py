@@ -34,13 +34,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests/pages_to_check.py
+sys.path.insert(0, str(ROOT))  # for tests/pages_to_check.py and tests/browser.py
 
 from playwright.sync_api import BrowserContext, sync_playwright  # noqa: E402
 
 from member_app.demo import build_demo  # noqa: E402
-from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD, PENDING_EMAIL  # noqa: E402
+from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL  # noqa: E402
 from member_app.serving import ServerThread, bind, url_of  # noqa: E402
+from tests.browser import CHROMIUM_ARGS, sign_in  # noqa: E402
 from tests.pages_to_check import MEMBER_PAGES, PENDING_PAGES, SIGNED_OUT_PAGES  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
@@ -66,11 +67,7 @@ def chromium(port: int) -> Iterator[None]:
                 "--headless=new",
                 f"--remote-debugging-port={port}",
                 f"--user-data-dir={profile}",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_ARGS,
                 "--no-first-run",
                 "about:blank",
             ],
@@ -95,17 +92,11 @@ def chromium(port: int) -> Iterator[None]:
                 proc.wait()
 
 
-def sign_in(context: BrowserContext, app_url: str, email: str) -> None:
-    """Through the real pages: the landing page, the sandbox's sign-in and consent pages."""
+def sign_in_as(context: BrowserContext, app_url: str, email: str) -> None:
+    """A fresh sign-in through the real pages (tests/browser.py), in a page of its own."""
     context.clear_cookies()
     page = context.new_page()
-    page.goto(f"{app_url}/")
-    page.get_by_role("link", name="Sign in with Perkville").click()
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{app_url}/**")
+    sign_in(page, app_url, email=email)
     page.close()
 
 
@@ -225,7 +216,7 @@ def main() -> None:
             if email is None:
                 context.clear_cookies()
             else:
-                sign_in(context, app_url, email)
+                sign_in_as(context, app_url, email)
             for path in chosen:
                 print(f"lighthouse {who} {path} ...", file=sys.stderr, flush=True)
                 try:

@@ -8,10 +8,11 @@ Starts the Perkville sandbox (`member-app sandbox --latency-ms N --members K`) a
 (`member-app serve`) as separate processes on free loopback ports, signs K bench members in
 through the real PKCE pages, then, page after page, has the K members load that page in a loop
 for `--seconds` seconds, each with its own cookies. Then a throughput phase with the
-sandbox's latency set to 0 at run time. With `--baseline` (the default) everything runs a
-second time against the app started with MEMBER_APP_BASELINE=1 (no caching, upstream calls one
-after another). Writes `speed.json` and `speed.md` to `--out` (bench/results) and prints the
-markdown. See bench/README.md for what each column means.
+sandbox's latency set to 0 at run time. With `--fresh` (the default) everything runs again with
+the member cache off (MEMBER_APP_MEMBER_CACHE_SECONDS=0), and with `--baseline` (the default)
+once more against bench/baseline_app.py: the same app with the member cache off and each
+member's upstream calls one after another. Writes `speed.json` and `speed.md` to `--out`
+(bench/results) and prints the markdown. See bench/README.md for what each column means.
 """
 
 from __future__ import annotations
@@ -36,11 +37,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 
@@ -58,9 +57,14 @@ from member_app.sandbox.seed import (  # noqa: E402
     MEMBER_EMAIL,
     MEMBER_PASSWORD,
 )
+from tests.signin import SignInError, at_perkville  # noqa: E402
 
 HOST = "127.0.0.1"
 MEMBER_APP = Path(sys.executable).parent / "member-app"
+# How each configuration's app is started (both take --host and --port): the product's own
+# command, or the bench's baseline runner around the same app.
+SERVE = (str(MEMBER_APP), "serve")
+BASELINE_APP = (sys.executable, str(ROOT / "bench" / "baseline_app.py"))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The pages a member visits, in the order they are measured. `{id}` pages are found by
 # following the first matching link on the list page before them.
@@ -82,7 +86,7 @@ DETAIL_LINKS = {
     "/vouchers/{id}": ("/vouchers", re.compile(r'href="(/vouchers/\d+)"')),
     "/challenges/{id}": ("/challenges", re.compile(r'href="(/challenges/\d+)"')),
 }
-# The targets of issue 6 (checked for the optimized app).
+# The speed targets (bench/README.md, "Targets"), checked for the optimized app.
 PAGE_P95_FACTOR, PAGE_P95_SLACK_MS = 1.3, 15.0
 FIRST_PAGE_ROUND_TRIPS = 2
 CPU_MS_PER_PAGE = 3.0
@@ -178,31 +182,6 @@ def sandbox_options_missing() -> list[str]:
         [str(MEMBER_APP), "sandbox", "--help"], capture_output=True, text=True, check=False
     ).stdout
     return [opt for opt in ("--latency-ms", "--members") if opt not in helptext]
-
-
-# --- HTML ---------------------------------------------------------------------------------
-
-
-class _Form(HTMLParser):
-    """The first form's action and its inputs (name -> value)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None:
-            self.action = attributes.get("action", "")
-        elif tag == "input" and "name" in attributes:
-            self.fields.setdefault(attributes["name"], attributes.get("value", ""))
-
-
-def parse_form(html: str) -> _Form:
-    form = _Form()
-    form.feed(html)
-    return form
 
 
 # --- numbers ------------------------------------------------------------------------------
@@ -311,11 +290,6 @@ class Member:
     paths: dict[str, str] = field(default_factory=dict)
 
 
-def _path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
 def _expect(response: httpx2.Response, status: int, step: str) -> None:
     if response.status_code != status:
         where = response.headers.get("location", "")
@@ -325,9 +299,20 @@ def _expect(response: httpx2.Response, status: int, step: str) -> None:
         )
 
 
+def _at_perkville(authorize_url: str, email: str, password: str) -> str:
+    """Perkville's sign-in and consent pages, in a browser of their own (the sandbox's
+    cookies kept apart from the app's); returns the app's callback URL."""
+    with httpx2.Client(timeout=60.0, follow_redirects=False) as perkville:
+        try:
+            return at_perkville(perkville, authorize_url, email=email, password=password)
+        except SignInError as exc:
+            raise BenchError(f"sign-in as {email}: {exc}") from exc
+
+
 async def sign_in(app_url: str, sandbox_url: str, email: str, password: str) -> httpx2.AsyncClient:
-    """The real PKCE walk (as tests/conftest.py's SignIn): app /signin -> sandbox sign-in
-    form -> consent -> app /auth/callback. Returns the member's app client, with cookies."""
+    """The real PKCE walk: app /signin -> sandbox sign-in form -> consent -> app
+    /auth/callback (Perkville's part is tests/signin.py's, in a thread). Returns the member's
+    app client, with cookies."""
     client = httpx2.AsyncClient(
         base_url=app_url,
         timeout=60.0,
@@ -335,36 +320,20 @@ async def sign_in(app_url: str, sandbox_url: str, email: str, password: str) -> 
         limits=httpx2.Limits(max_connections=1, max_keepalive_connections=1),
         headers={"accept-encoding": "gzip"},
     )
-    # The browser's cookies for the sandbox's origin, kept apart from the app's.
-    async with httpx2.AsyncClient(timeout=60.0, follow_redirects=False) as perkville:
+    try:
         response = await client.get("/signin")
         _expect(response, 302, "app /signin")
         authorize = response.headers["location"]
         if not authorize.startswith(f"{sandbox_url}/api/authorize/"):
             raise BenchError(f"/signin sent the browser to {authorize}, not the sandbox")
-        response = await perkville.get(authorize)
-        if response.status_code == 303:  # not signed in at Perkville yet
-            login_url = f"{sandbox_url}{_path_of(response.headers['location'])}"
-            login = await perkville.get(login_url)
-            form = parse_form(login.text)
-            response = await perkville.post(
-                f"{sandbox_url}{form.action}" if form.action else login_url,
-                data={"csrf": form.fields.get("csrf", ""), "email": email, "password": password},
-            )
-            _expect(response, 303, f"sandbox sign-in as {email}")
-            response = await perkville.get(f"{sandbox_url}{_path_of(response.headers['location'])}")
-        if response.status_code == 200:  # the consent page
-            form = parse_form(response.text)
-            response = await perkville.post(
-                f"{sandbox_url}{form.action or '/api/authorize/'}",
-                data={**form.fields, "decision": "allow"},
-            )
-        _expect(response, 302, "sandbox consent")
-        callback = response.headers["location"]
+        callback = await asyncio.to_thread(_at_perkville, authorize, email, password)
         if not callback.startswith(f"{app_url}/auth/callback?"):
             raise BenchError(f"the sandbox sent the browser to {callback}, not the app")
-    response = await client.get(_path_of(callback))
-    _expect(response, 303, "app /auth/callback")
+        response = await client.get(callback)
+        _expect(response, 303, "app /auth/callback")
+    except BaseException:
+        await client.aclose()
+        raise
     return client
 
 
@@ -386,7 +355,14 @@ class Options:
 class Bench:
     """The sandbox and one app process, and the K signed-in members that load its pages."""
 
-    def __init__(self, name: str, opts: Options, app_env: dict[str, str], logdir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        opts: Options,
+        app_env: dict[str, str],
+        logdir: Path,
+        app_command: tuple[str, ...] = SERVE,
+    ) -> None:
         self.name = name
         self.opts = opts
         sandbox_port, app_port = free_port(), free_port()
@@ -398,6 +374,7 @@ class Bench:
         self.non_200: Counter[str] = Counter()
         self.children: list[Child] = []
         self.app_env = app_env
+        self.app_command = app_command
         self.logdir = logdir
         self.sandbox_port, self.app_port = sandbox_port, app_port
 
@@ -429,16 +406,16 @@ class Bench:
             "PERKVILLE_SIGNIN_URL": self.sandbox_url,
             "MEMBER_APP_LOG_LEVEL": "WARNING",  # no access log either
             "MEMBER_APP_SECURE_COOKIES": "0",
-            **self.app_env,
         }
+        if opts.member_cache_seconds is not None:
+            env["MEMBER_APP_MEMBER_CACHE_SECONDS"] = str(opts.member_cache_seconds)
+        env.update(self.app_env)  # the configuration's own settings win (the cache off)
         token = self._admin_token()
         if token:
             env["PERKVILLE_ADMIN_TOKEN"] = token
-        if opts.member_cache_seconds is not None:
-            env["MEMBER_APP_MEMBER_CACHE_SECONDS"] = str(opts.member_cache_seconds)
         self.app = Child(
             f"{self.name}-app",
-            [str(MEMBER_APP), "serve", "--host", HOST, "--port", str(app_port)],
+            [*self.app_command, "--host", HOST, "--port", str(app_port)],
             env,
             self.logdir,
         )
@@ -656,15 +633,26 @@ class Bench:
             await self.control.aclose()
 
 
-def run_config(name: str, opts: Options, app_env: dict[str, str], logdir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Config:
+    """One way of running the app: its name in the report, the environment it adds, and the
+    command that serves it (given --host and --port)."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = SERVE
+
+
+def run_config(config: Config, opts: Options, logdir: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    bench = Bench(name, opts, app_env, logdir)
+    bench = Bench(config.name, opts, config.env, logdir, config.command)
     try:
         bench.start()
         result = asyncio.run(bench.run())
     finally:
         bench.stop()
-    result["env"] = app_env
+    result["env"] = config.env
+    result["command"] = " ".join(Path(part).name for part in config.command)
     result["seconds"] = time.perf_counter() - started
     return result
 
@@ -784,8 +772,10 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for c in configs:
         f, t = c["first_page"], c["throughput"]
+        how = [f"`{c.get('command', 'member-app serve')}`"]
+        how += [f"{k}={v}" for k, v in c.get("env", {}).items()]
         out += [
-            f"**{c['name']}**",
+            f"**{c['name']}** ({', '.join(how)})",
             f"- first page of a new session (`/` right after sign-in): p50 {_f(f['p50_ms'])} ms, "
             f"max {_f(f['max_ms'])} ms = {_f(f['round_trips_p50'])} round trips at p50",
             f"- throughput (sandbox at {t['sandbox_latency_ms']} ms, all pages round-robin): "
@@ -872,13 +862,15 @@ def main() -> int:
         "--baseline",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also run the app with MEMBER_APP_BASELINE=1 and compare (default: on)",
+        help="also run bench/baseline_app.py (member cache off, each member's upstream calls "
+        "one after another) and compare (default: on)",
     )
     parser.add_argument("--pages", nargs="+", choices=PAGES, metavar="PAGE", help=" ".join(PAGES))
     parser.add_argument(
         "--member-cache-seconds",
         type=float,
-        help="passed to the app as MEMBER_APP_MEMBER_CACHE_SECONDS (0 = off)",
+        help="passed to the optimized app as MEMBER_APP_MEMBER_CACHE_SECONDS (0 = off; the "
+        "other configurations run with 0)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
@@ -918,20 +910,21 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     machine = machine_info()
     started = time.perf_counter()
-    configs: list[tuple[str, dict[str, str]]] = [("optimized", {})]
+    member_cache_off = {"MEMBER_APP_MEMBER_CACHE_SECONDS": "0"}
+    configs = [Config("optimized")]
     if args.fresh:
-        configs.append(("fresh member data", {"MEMBER_APP_MEMBER_CACHE_SECONDS": "0"}))
+        configs.append(Config("fresh member data", member_cache_off))
     if args.baseline:
-        configs.append(("baseline", {"MEMBER_APP_BASELINE": "1"}))
+        configs.append(Config("baseline", member_cache_off, BASELINE_APP))
     results = []
     try:
         with logs_dir() as logdir:
-            for name, env in configs:
+            for config in configs:
                 try:
-                    results.append(run_config(name, opts, env, logdir))
+                    results.append(run_config(config, opts, logdir))
                 except (BenchError, httpx2.HTTPError) as exc:
-                    print(f"speed bench ({name}) failed: {exc}", file=sys.stderr)
-                    for log in sorted(logdir.glob(f"{name}-*.log")):
+                    print(f"speed bench ({config.name}) failed: {exc}", file=sys.stderr)
+                    for log in sorted(logdir.glob(f"{config.name}-*.log")):
                         print(f"  {log.name}:\n{log.read_text(errors='replace')[-3000:]}")
                     return 1
     except KeyboardInterrupt:

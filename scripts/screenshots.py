@@ -10,21 +10,18 @@ through the real sign-in pages, and captures each page at 390x844 in Debian's Ch
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests/browser.py
 
 from member_app.demo import build_demo
-from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD, PENDING_EMAIL
+from member_app.sandbox.seed import PENDING_EMAIL
 from member_app.serving import ServerThread, bind, url_of
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = [
     ("01-home", "/"),
     ("02-earn", "/earn"),
@@ -43,16 +40,6 @@ PAGES = [
 ]
 
 
-def sign_in(page: Page, app_url: str, email: str = MEMBER_EMAIL) -> None:
-    page.goto(f"{app_url}/")
-    page.get_by_role("link", name="Sign in with Perkville").click()
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{app_url}/")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -66,10 +53,8 @@ def main() -> None:
         ServerThread(demo.app, app_sock),
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, device_scale_factor=1)
         page = context.new_page()
         app_url = demo.settings.public_url
         page.goto(f"{app_url}/")
@@ -80,9 +65,9 @@ def main() -> None:
             page.screenshot(path=str(out / f"{name}.png"), full_page=True)
             print(out / f"{name}.png")
         # The join page, as the member who has not joined yet.
-        pending = browser.new_context(viewport={"width": 390, "height": 844})
+        pending = browser.new_context(viewport=PHONE)
         page = pending.new_page()
-        sign_in(page, app_url, PENDING_EMAIL)
+        sign_in(page, app_url, email=PENDING_EMAIL)
         page.goto(f"{app_url}/join")
         page.screenshot(path=str(out / "15-join.png"), full_page=True)
         print(out / "15-join.png")

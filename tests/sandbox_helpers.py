@@ -16,12 +16,13 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 from starlette.testclient import TestClient
+
+from .forms import parse_form
 
 # Published sandbox credentials (member_app/sandbox/README.md).
 DEMO_CLIENT_ID = "member-app-demo"
@@ -51,25 +52,9 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
-class _HiddenInputs(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "input":
-            return
-        attributes = dict(attrs)
-        if attributes.get("type") == "hidden" and attributes.get("name"):
-            self.fields[str(attributes["name"])] = attributes.get("value") or ""
-
-
 def hidden_inputs(html: str) -> dict[str, str]:
     """name → value of every `<input type="hidden">` on a page (entities decoded)."""
-    parser = _HiddenInputs()
-    parser.feed(html)
-    parser.close()
-    return parser.fields
+    return parse_form(html).hidden
 
 
 def query_of(location: str) -> dict[str, str]:

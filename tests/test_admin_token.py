@@ -17,7 +17,7 @@ from member_app.admin_token import (
 )
 from member_app.serving import ServerThread, bind
 
-from .conftest import SANDBOX_URL
+from .helpers import SANDBOX_URL
 from .sandbox_helpers import (
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,

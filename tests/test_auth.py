@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -12,18 +11,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app import Settings, create_app
-from member_app.session import TokenBox
+from member_app.web.sealing import Sealer
 
-from .conftest import APP_URL, FakeClock, SignIn, parse_form, path_of, visible_text
-
-
-def session_of(client: TestClient, settings: Settings) -> dict[str, object]:
-    """The app's session as anyone holding the cookie can read it (signed, not encrypted)."""
-    raw = client.cookies.get(settings.session_cookie)
-    assert raw, "no session cookie"
-    payload = raw.split(".")[0]
-    data: dict[str, object] = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
-    return data
+from .forms import parse_form
+from .helpers import APP_URL, FakeClock, SignIn, path_of, session_of, visible_text
 
 
 def member_tokens(sandbox: Starlette) -> list[str]:
@@ -69,8 +60,8 @@ def test_cookie_never_reveals_a_working_token(
     assert token not in raw_cookie
     assert token not in json.dumps(session)
     # It is there, sealed: only the app's key opens it.
-    assert TokenBox(settings.secret_key).open(session["tok"]) == token
-    assert TokenBox("another-secret-" + "x" * 40).open(session["tok"]) is None
+    assert Sealer(settings.secret_key).open(session["tok"]) == token
+    assert Sealer("another-secret-" + "x" * 40).open(session["tok"]) is None
 
 
 def test_sign_in_rotates_the_session(

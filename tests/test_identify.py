@@ -14,17 +14,31 @@ from starlette.testclient import TestClient
 from member_app import Settings
 from member_app.settings import SettingsError
 
-from .conftest import APP_URL, SANDBOX_URL, FakeClock, SignIn, parse_form, path_of, visible_text
-from .sandbox_helpers import MEMBER_EMAIL, MEMBER_PASSWORD, sign_in
+from .forms import parse_form
+from .helpers import (
+    JORDAN,
+    JORDAN_CONNECTION,
+    MAYA_CONNECTION,
+    PENDING_EMAIL,
+    RESUME,
+    SANDBOX_URL,
+    STEP_UP,
+    FakeClock,
+    SignIn,
+    balance,
+    identify,
+    identify_link,
+    path_of,
+    recognised_at_perkville,
+    signed_in_at_perkville,
+    visible_text,
+)
+from .sandbox_helpers import MEMBER_EMAIL
 
-MAYA, MAYA_CONNECTION = 1001, 3001
-PENDING_EMAIL = "pending@example.com"
-JORDAN, JORDAN_CONNECTION = 1003, 3003
 VOUCHER = 52005  # Maya's, UNUSED
 HOLIDAY_HUSTLE = 802  # open for Maya to join
 DOWNTOWN, RIVERSIDE = 11, 12  # Maya's home location, and another
 TERMS = 62  # the program terms Jordan must accept to join
-STEP_UP = "/signin?pkce=1&next=%2Fresume"
 NOT_RECOGNISED = "We couldn't recognise you automatically"
 
 
@@ -33,55 +47,19 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, signin_flow="identify")
 
 
-def balance(sandbox: Starlette) -> int:
-    store = sandbox.state.store
-    return int(next(c for c in store.connections.values() if c.user_id == MAYA).point_balance)
-
-
-def signed_in_at_perkville(sandbox_client: TestClient, email: str = MEMBER_EMAIL) -> None:
-    response = sign_in(sandbox_client, "/login/?next=/", email, MEMBER_PASSWORD)
-    assert response.status_code == 303, response.text
-
-
-def identify_link(client: TestClient, path: str = "/signin/identify") -> str:
-    """The app asks Perkville for an identify token and sends the browser to the business."""
-    response = client.get(path)
-    assert response.status_code == 302, response.text
-    location = str(response.headers["location"])
-    assert re.fullmatch(rf"{SANDBOX_URL}/biz/4/identify\?token=[A-Za-z0-9]+", location)
-    return location
-
-
-def at_perkville(sandbox_client: TestClient, link: str) -> str:
-    """The sandbox recognises its signed-in member; returns the app callback URL."""
-    response = sandbox_client.get(path_of(link))
-    assert response.status_code == 302, response.text
-    callback = str(response.headers["location"])
-    assert callback.startswith(f"{APP_URL}/auth/identify/callback?code=")
-    return callback
-
-
-def identify(client: TestClient, sandbox_client: TestClient, email: str = MEMBER_EMAIL) -> None:
-    signed_in_at_perkville(sandbox_client, email)
-    response = client.get(path_of(at_perkville(sandbox_client, identify_link(client))))
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/"
-
-
 def finish_resume(client: TestClient, landed: Response) -> Response:
-    """After the PKCE callback lands on /resume, run the kept action as the browser does and
-    return the action's own answer (a 303). /resume is a page whose form (its CSRF token only)
-    the script submits at once; an older /resume replayed the action on its GET: both work."""
+    """After the PKCE callback lands on /resume with its proof, run the kept action as the
+    browser does and return the action's own answer (a 303). /resume is a page whose form (the
+    CSRF token and the proof only) the script submits at once."""
     assert landed.status_code == 303, landed.text
-    assert landed.headers["location"] == "/resume"
-    page = client.get("/resume")
-    if page.status_code == 303:  # the GET replayed the action itself
-        return page
+    assert RESUME.fullmatch(landed.headers["location"]), landed.headers["location"]
+    page = client.get(landed.headers["location"])
     assert page.status_code == 200, page.text
     match = re.search(r'<form[^>]*action="/resume".*?</form>', page.text, re.S)
     assert match, "no /resume form on the page"
     form = parse_form(match.group(0))
-    assert set(form.fields) == {"csrf"}  # the kept input stays on the server, not in the page
+    # The kept input stays sealed in the session, not in the page.
+    assert set(form.fields) == {"csrf", "proof"}
     done = client.post("/resume", data=form.fields)
     assert done.status_code == 303, done.text
     return done
@@ -90,7 +68,7 @@ def finish_resume(client: TestClient, landed: Response) -> Response:
 def step_up_and_resume(sign_in: SignIn, step_up: Response, email: str = MEMBER_EMAIL) -> Response:
     """The action waited for the PKCE sign-in: sign in, then finish it through /resume."""
     assert step_up.status_code == 303, step_up.text
-    assert step_up.headers["location"] == STEP_UP
+    assert STEP_UP.fullmatch(step_up.headers["location"]), step_up.headers["location"]
     callback = sign_in.at_perkville(sign_in.start(step_up.headers["location"]), email=email)
     return finish_resume(sign_in.client, sign_in.finish(callback))
 
@@ -168,7 +146,7 @@ def test_replayed_callback_is_a_friendly_page(
     client: TestClient, sandbox_client: TestClient
 ) -> None:
     signed_in_at_perkville(sandbox_client)
-    callback = at_perkville(sandbox_client, identify_link(client))
+    callback = recognised_at_perkville(sandbox_client, identify_link(client))
     assert client.get(path_of(callback)).status_code == 303
     client.cookies.clear()
     replay = client.get(path_of(callback))
@@ -185,7 +163,7 @@ def test_replayed_state_in_the_same_session_is_refused(
     client: TestClient, sandbox_client: TestClient
 ) -> None:
     signed_in_at_perkville(sandbox_client)
-    callback = at_perkville(sandbox_client, identify_link(client))
+    callback = recognised_at_perkville(sandbox_client, identify_link(client))
     identify_link(client)  # a newer state replaces this one
     assert NOT_RECOGNISED in visible_text(client.get(path_of(callback)).text)
 
@@ -208,7 +186,7 @@ def test_expired_code_is_a_friendly_page(
     client: TestClient, sandbox_client: TestClient, clock: FakeClock
 ) -> None:
     signed_in_at_perkville(sandbox_client)
-    callback = at_perkville(sandbox_client, identify_link(client))
+    callback = recognised_at_perkville(sandbox_client, identify_link(client))
     clock.advance(31)
     response = client.get(path_of(callback))
     assert response.status_code == 400
@@ -243,7 +221,7 @@ def test_redeem_steps_up_to_pkce_and_completes_the_same_redemption_once(
     assert form.fields["attempt"]
     step_up = client.post(link, data=form.fields)
     assert step_up.status_code == 303
-    assert step_up.headers["location"] == "/signin?pkce=1&next=%2Fresume"
+    assert STEP_UP.fullmatch(step_up.headers["location"])
     assert balance(sandbox) == before  # nothing spent yet
 
     done = step_up_and_resume(sign_in, step_up)

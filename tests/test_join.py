@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from member_app import Settings, create_app
 
-from .conftest import APP_URL, FakeClock, SignIn, parse_form, visible_text
+from .forms import parse_form
+from .helpers import APP_URL, FakeClock, SignIn, visible_text
 
 JORDAN, JORDAN_CONNECTION = 1003, 3003
 TERMS, SMS = 62, 63

@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from .conftest import SignIn, parse_form, visible_text
-from .test_challenges import listed
+from .forms import parse_form
+from .helpers import SignIn, listed, visible_text
 
 DOWNTOWN, RIVERSIDE, NORTHGATE = 11, 12, 13  # Maya's home, where she last visited, another
 SAUNA = 207  # Riverside only, and home-location-only

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -12,26 +11,26 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from member_app import Settings, SettingsError, create_app
+from member_app import Settings, SettingsError
 from member_app.cli import _parser
 from member_app.demo import build_demo
 from member_app.paths import TEMPLATES_DIR
 
-from .conftest import APP_URL, SANDBOX_URL, FakeClock, SignIn, parse_form, path_of, visible_text
-from .test_auth import session_of
-from .test_settings import GOOD
+from .forms import parse_form
+from .helpers import (
+    APP_URL,
+    GOOD_ENV,
+    MAYA,
+    SANDBOX_URL,
+    FakeClock,
+    SignIn,
+    make_client,
+    path_of,
+    session_of,
+    visible_text,
+)
 
 LOGOUT_URL = f"{SANDBOX_URL}/logout/"
-MAYA = 1001
-
-
-def make_client(
-    settings: Settings, sandbox: Starlette, clock: FakeClock, **changes: object
-) -> Iterator[tuple[TestClient, Settings]]:
-    changed = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
-    app = create_app(changed, perkville_transport=httpx2.ASGITransport(app=sandbox), clock=clock)
-    with TestClient(app, base_url=APP_URL, follow_redirects=False) as client:
-        yield client, changed
 
 
 @pytest.fixture
@@ -289,12 +288,12 @@ def test_no_page_opens_a_new_window(
 
 
 def test_mode_settings_from_the_environment() -> None:
-    plain = Settings.from_env(GOOD)
+    plain = Settings.from_env(GOOD_ENV)
     assert (plain.mode, plain.kiosk_idle_seconds, plain.perkville_logout_url) == ("phone", 60, None)
     assert plain.idle_seconds == plain.session_idle_seconds
     kiosk = Settings.from_env(
         {
-            **GOOD,
+            **GOOD_ENV,
             "MEMBER_APP_MODE": "Kiosk",
             "MEMBER_APP_KIOSK_IDLE_SECONDS": "90",
             "MEMBER_APP_KIOSK_MAX_SECONDS": "600",
@@ -323,7 +322,7 @@ def test_mode_settings_from_the_environment() -> None:
 )
 def test_bad_mode_settings_are_named(env: dict[str, str], problem: str) -> None:
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env({**GOOD, **env})
+        Settings.from_env({**GOOD_ENV, **env})
     assert problem in str(caught.value)
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx2
 import pytest
@@ -17,7 +18,7 @@ from member_app import Settings, create_app
 from member_app.ops import JsonFormatter, Metrics, Readiness, configure_logging, redact
 from member_app.perkville import PerkvilleClient
 
-from .conftest import APP_URL, FakeClock, SignIn
+from .helpers import APP_URL, FakeClock, SignIn
 
 DEAD = "http://127.0.0.1:9"  # the discard port: nothing listens there
 LOOPBACK = ("127.0.0.1", 50000)
@@ -66,11 +67,11 @@ def test_readyz_is_unavailable_when_perkville_is_down(settings: Settings, clock:
 
 def test_readyz_answer_is_reused_for_two_seconds(app: Starlette, client: TestClient) -> None:
     now = [1000.0]
-    app.state.readiness = Readiness(clock=lambda: now[0])
+    app.state.member_app = replace(app.state.member_app, readiness=Readiness(clock=lambda: now[0]))
     assert client.get("/readyz").status_code == 200
     # Perkville goes away; within the two seconds the probe still hears the last answer.
-    working = app.state.perkville
-    app.state.perkville = PerkvilleClient(DEAD, timeout=2)
+    working = app.state.member_app.perkville
+    app.state.member_app = replace(app.state.member_app, perkville=PerkvilleClient(DEAD, timeout=2))
     client.portal.call(working.aclose)  # type: ignore[union-attr]
     now[0] += 1.5
     assert client.get("/readyz").status_code == 200
@@ -200,7 +201,9 @@ def test_a_well_formed_request_id_is_echoed_and_others_are_replaced(client: Test
 
 @pytest.fixture
 def app_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """The `member_app` loggers write JSON to stderr and do not propagate: listen directly."""
+    """The `member_app` loggers, set up as the CLI sets them up (JSON on stderr, not
+    propagated): listen directly."""
+    configure_logging("INFO")
     logger = logging.getLogger("member_app")
     logger.addHandler(caplog.handler)
     try:

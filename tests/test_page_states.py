@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app.perkville import PerkvilleClient
 
-from .conftest import SignIn, visible_text
+from .helpers import SignIn, visible_text
 
 MEMBER_PAGES = [
     "/",
@@ -31,7 +33,9 @@ def test_perkville_down_is_a_friendly_page_for_every_member_page(
 ) -> None:
     sign_in()
     # The app's own client, pointed at an address where nothing listens (the discard port).
-    app.state.perkville = PerkvilleClient("http://127.0.0.1:9", timeout=2)
+    app.state.member_app = replace(
+        app.state.member_app, perkville=PerkvilleClient("http://127.0.0.1:9", timeout=2)
+    )
     response = client.get(path)
     assert response.status_code in {502, 503}, path
     text = visible_text(response.text)

@@ -16,8 +16,7 @@ from starlette.testclient import TestClient
 from member_app import Settings, pwa
 from member_app.brand import palette_for
 
-from .conftest import FakeClock, SignIn
-from .test_modes import make_client
+from .helpers import FakeClock, SignIn, make_client
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -37,7 +36,8 @@ def test_manifest_has_the_program_and_the_brand(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/manifest+json")
     data = json.loads(response.text)
-    business = app.state.perkville.cached_business(app.state.settings.business_id)
+    state = app.state.member_app
+    business = state.perkville.cached_business(state.settings.business_id)
     assert business is not None
     palette = palette_for(business)
     assert data["name"] == business.program_name

@@ -1,4 +1,4 @@
-"""Rate limits (issue 7): sign-in starts, redeems and referrals, per session and per address;
+"""Rate limits: sign-in starts, redeems and referrals, per session and per address;
 over a limit the member gets a plain page that says how long to wait, and nothing changes."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from member_app import Settings, create_app
 from member_app.ratelimit import LIMITS
 
-from .conftest import APP_URL, FakeClock, SignIn, parse_form, visible_text
-from .test_rewards import balance, redeem_links
+from .forms import parse_form
+from .helpers import APP_URL, FakeClock, SignIn, balance, redeem_links, visible_text
 
 
 def _allowed(action: str, which: int) -> int:

@@ -9,7 +9,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from .conftest import SignIn, parse_form, visible_text
+from .forms import parse_form
+from .helpers import SignIn, visible_text
 
 MAYA = 1001
 

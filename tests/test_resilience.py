@@ -1,4 +1,4 @@
-"""When Perkville struggles (issue 7): retry what is safe, stop asking while it is down, show
+"""When Perkville struggles: retry what is safe, stop asking while it is down, show
 what the cache had, and never a trace, never a second redeem."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from member_app.perkville.resilience import CircuitBreaker, backoff
 from member_app.sandbox.conditions import Conditions
 
-from .conftest import FakeClock, SignIn, parse_form, visible_text
-from .test_rewards import MAYA_CONNECTION, balance, redeem_links
+from .forms import parse_form
+from .helpers import MAYA_CONNECTION, FakeClock, SignIn, balance, redeem_links, visible_text
 
 DOWN = "Perkville isn't answering right now"
 
@@ -76,7 +76,8 @@ def test_while_perkville_is_down_pages_fail_at_once_then_recover(
     sign_in: SignIn, client: TestClient, sandbox: Starlette, app: Starlette
 ) -> None:
     sign_in()
-    app.state.perkville.breaker.cooldown = 0.2
+    for breaker in app.state.member_app.perkville.breakers.values():
+        breaker.cooldown = 0.2
     fail(sandbox, "/v2/", "503")
     client.get("/vouchers")  # three tries
     client.get("/history")  # two more: five in a row open the circuit

@@ -8,17 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from .conftest import SignIn, parse_form, visible_text
-
-MAYA_CONNECTION = 3001
-
-
-def balance(sandbox: Starlette) -> int:
-    return int(sandbox.state.store.connections[MAYA_CONNECTION].point_balance)
-
-
-def redeem_links(html: str) -> list[str]:
-    return re.findall(r'href="(/rewards/\d+/redeem)"', html)
+from .forms import parse_form
+from .helpers import SignIn, balance, redeem_links, visible_text
 
 
 def test_signed_out_visitor_is_sent_to_sign_in_and_back(client: TestClient) -> None:

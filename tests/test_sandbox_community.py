@@ -11,10 +11,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from member_app.sandbox.community import record_challenge_progress, set_join_status
-from member_app.sandbox.community_seed import (
-    AGREEMENT_TERMS,
-    AGREEMENT_TERMS_OLD,
+from member_app.sandbox.challenges import record_challenge_progress, set_join_status
+from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL
+from member_app.sandbox.seed.challenges import (
     CHALLENGE_COMPLETED,
     CHALLENGE_ENDED_INCOMPLETE,
     CHALLENGE_INELIGIBLE,
@@ -22,20 +21,19 @@ from member_app.sandbox.community_seed import (
     CHALLENGE_OPEN,
     CHALLENGE_UPCOMING,
 )
-from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL
+from member_app.sandbox.seed.membership import AGREEMENT_TERMS, AGREEMENT_TERMS_OLD
 from member_app.sandbox.store import Store
+from tests.helpers import FakeClock
 from tests.sandbox_helpers import admin_token, assert_api_error, bearer, member_token
 
 Headers = dict[str, str]
-TODAY = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 INVALID = "invalid_request_error"
 
 
 @pytest.fixture
 def store(sandbox: Starlette) -> Store:
-    """The sandbox's store, its clock pinned to the seed's "today" (2026-11-22)."""
+    """The sandbox's store (its clock is the test's `clock`, at the seed's "today")."""
     store: Store = sandbox.state.store
-    store.clock = lambda: TODAY
     return store
 
 
@@ -48,25 +46,25 @@ def token_for(client: TestClient, email: str = MEMBER_EMAIL, scope: str | None =
 
 
 @pytest.fixture
-def member(sandbox_client: TestClient, store: Store) -> Headers:
+def member(sandbox_client: TestClient) -> Headers:
     """Maya (user 1001, connection 3001), every scope the demo app may ask for."""
     return token_for(sandbox_client)
 
 
 @pytest.fixture
-def pending(sandbox_client: TestClient, store: Store) -> Headers:
+def pending(sandbox_client: TestClient) -> Headers:
     """Jordan (user 1003, connection 3003 PENDING)."""
     return token_for(sandbox_client, PENDING_EMAIL)
 
 
 @pytest.fixture
-def alex(sandbox_client: TestClient, store: Store) -> Headers:
+def alex(sandbox_client: TestClient) -> Headers:
     """Alex (user 1004): a customer of business 5 only."""
     return token_for(sandbox_client, "alex@example.com")
 
 
 @pytest.fixture
-def admin(sandbox_client: TestClient, store: Store) -> Headers:
+def admin(sandbox_client: TestClient) -> Headers:
     """Sam (user 1002, ADMIN staff of business 4)."""
     return bearer(admin_token(sandbox_client))
 
@@ -150,7 +148,7 @@ def test_valid_filters(sandbox_client: TestClient, member: Headers, url: str) ->
 # --- scopes --------------------------------------------------------------------------------------
 
 
-def test_scopes(sandbox_client: TestClient, store: Store) -> None:
+def test_scopes(sandbox_client: TestClient) -> None:
     public = token_for(sandbox_client, scope="PUBLIC")
     for url in (
         "/v2/challenge-connections/?user=me",
@@ -236,14 +234,12 @@ def test_my_challenge_connections(sandbox_client: TestClient, member: Headers) -
     assert_api_error(response, 404, INVALID, code="not_found")
 
 
-def test_join_and_leave_an_open_challenge(
-    sandbox_client: TestClient, member: Headers, store: Store
-) -> None:
+def test_join_and_leave_an_open_challenge(sandbox_client: TestClient, member: Headers) -> None:
     response = join(sandbox_client, member, CHALLENGE_OPEN)
     assert response.status_code == 201, response.text
     joined = response.json()
     assert joined["join_status"] == "ACTIVE"
-    assert joined["join_dt"] == "2026-11-22T15:00:00+00:00"
+    assert joined["join_dt"] == "2026-11-22T18:00:00+00:00"
     assert joined["connection"] == "/v2/connections/3001/"
     assert joined["completed"] is False
     # A summary per requirement, at zero.
@@ -305,9 +301,9 @@ def test_challenges_that_cannot_be_joined_or_left(
 
 
 def test_challenge_dates_follow_the_clock(
-    sandbox_client: TestClient, member: Headers, store: Store
+    sandbox_client: TestClient, member: Headers, clock: FakeClock
 ) -> None:
-    store.clock = lambda: datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+    clock.set(datetime(2027, 1, 5, 9, 0, tzinfo=UTC))
     assert join(sandbox_client, member, CHALLENGE_UPCOMING).status_code == 201
     response = join(sandbox_client, member, CHALLENGE_OPEN)
     assert_api_error(response, 400, INVALID, code="pv_challenge_ended")
@@ -381,7 +377,7 @@ def test_requirement_summaries_show_progress(
     assert (summary["earned_quantity"], summary["completed_requirement"]) == (12, True)
     cc = sandbox_client.get("/v2/challenge-connections/851/", headers=member).json()
     assert cc["completed"] is True
-    assert cc["completed_dt"] == "2026-11-22T15:00:00+00:00"
+    assert cc["completed_dt"] == "2026-11-22T18:00:00+00:00"
 
 
 def test_progress_only_counts_at_the_challenges_locations(store: Store) -> None:
@@ -443,7 +439,7 @@ def test_refer_a_friend(sandbox_client: TestClient, member: Headers) -> None:
     assert created["referral_source"] == "API_SUBMITTED"
     assert created["referrer_conn_status"] == "ACTIVE"
     assert created["location"] == "/v2/locations/12/"
-    assert created["created_dt"] == created["referral_date"] == "2026-11-22T15:00:00+00:00"
+    assert created["created_dt"] == created["referral_date"] == "2026-11-22T18:00:00+00:00"
     assert created["completed_dt"] is None and created["voucher"] is None
     assert created["resource_uri"] in uris(
         get_objects(sandbox_client, "/v2/referrals/?referral_from_user=me", member)
@@ -612,7 +608,7 @@ def test_the_pending_member_joins_after_accepting_the_terms(
         PENDING_EMAIL,
         "Jordan",
     )
-    assert record["agreement_dt"] == "2026-11-22T15:00:00+00:00"
+    assert record["agreement_dt"] == "2026-11-22T18:00:00+00:00"
     mine = get_objects(sandbox_client, "/v2/user-business-agreements/?business=4", pending)
     assert uris(mine) == [record["resource_uri"]]
 
@@ -620,8 +616,8 @@ def test_the_pending_member_joins_after_accepting_the_terms(
     assert joined.status_code == 202, joined.text
     connection = joined.json()
     assert connection["status"] == "ACTIVE"
-    assert connection["rewards_program_join_dt"] == "2026-11-22T15:00:00+00:00"
-    assert connection["last_mod_dt"] == "2026-11-22T15:00:00+00:00"
+    assert connection["rewards_program_join_dt"] == "2026-11-22T18:00:00+00:00"
+    assert connection["last_mod_dt"] == "2026-11-22T18:00:00+00:00"
     assert connection["resource_uri"] == url
     # The join bonus (the REGISTRATION perk, 50 points) is earned with the first join.
     assert connection["point_balance"] == 120 + 50

@@ -22,7 +22,8 @@ from starlette.testclient import TestClient
 from member_app.cli import _parser
 from member_app.demo import build_demo
 from member_app.sandbox import create_sandbox
-from member_app.sandbox.bench_seed import (
+from member_app.sandbox.conditions import Conditions, ConnectionDropped, ledger
+from member_app.sandbox.seed.bench import (
     BENCH_CHALLENGE_ID,
     BENCH_CLIENT_ID,
     BENCH_CLIENT_SECRET,
@@ -30,7 +31,6 @@ from member_app.sandbox.bench_seed import (
     bench_email,
     bench_ids,
 )
-from member_app.sandbox.conditions import Conditions, ConnectionDropped, ledger
 from member_app.serving import ServerThread, bind
 from tests.sandbox_helpers import (
     assert_api_error,

@@ -10,9 +10,9 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app.sandbox import demo_store
-from member_app.sandbox.store import Staff, User
+from member_app.sandbox.records import Staff, User
 
-from .conftest import APP_URL, FakeClock, visible_text
+from .helpers import APP_URL, FakeClock, visible_text
 from .sandbox_helpers import (
     ADMIN_CLIENT_ID,
     ADMIN_EMAIL,

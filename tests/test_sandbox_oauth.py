@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app.sandbox.store import USER_SCOPES, Client
-from tests.conftest import FakeClock
+from tests.helpers import FakeClock
 from tests.sandbox_helpers import (
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
@@ -208,6 +208,13 @@ def test_login_with_a_wrong_password_shows_the_form_again_with_the_email_kept(
     assert hidden_inputs(response.text)["csrf"]  # can simply try again
     retry = sign_in(sandbox_client, "/login/?next=/", MEMBER_EMAIL, MEMBER_PASSWORD)
     assert retry.status_code == 303
+
+
+def test_a_non_ascii_password_is_a_wrong_password_not_a_crash(sandbox_client: TestClient) -> None:
+    response = sign_in(sandbox_client, "/login/?next=/", MEMBER_EMAIL, "mot-de-passe-é")
+    assert response.status_code == 400
+    assert "do not match" in response.text
+    _token_error(password_grant(sandbox_client, password="contraseña"), 400, "invalid_grant")
 
 
 def test_login_without_the_csrf_token_is_refused(sandbox_client: TestClient) -> None:

@@ -1,7 +1,8 @@
 """The sandbox's rewards resources, checked over HTTP against the reference (Perk, Perk Category,
 Transaction, Voucher, User Voucher, Earning Rules, Redeeming Rules) and the seeded demo gym.
 
-The store's clock is pinned to Sunday 2026-11-22 18:00 UTC, the demo's "today"."""
+The store's clock is the test's `clock`: Sunday 2026-11-22 18:00 UTC, the demo's "today",
+until a test moves it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app.sandbox.store import Store
+from tests.helpers import SANDBOX_URL, FakeClock
 from tests.sandbox_helpers import (
     MEMBER_PASSWORD,
     admin_token,
@@ -25,8 +27,6 @@ from tests.sandbox_helpers import (
 )
 
 Headers = dict[str, str]
-NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
-SANDBOX_URL = "http://sandbox.test"
 MAYA_VOUCHERS = [52009, 52008, 52007, 52005, 52004, 52002, 52001]
 REWARD_FIELDS = {
     "business", "perk_id", "description", "points", "title", "type",
@@ -47,24 +47,23 @@ USER_VOUCHER_FIELDS = {
 @pytest.fixture
 def store(sandbox: Starlette) -> Store:
     store: Store = sandbox.state.store
-    store.clock = lambda: NOW
     return store
 
 
 @pytest.fixture
-def member(sandbox_client: TestClient, store: Store) -> Headers:
+def member(sandbox_client: TestClient) -> Headers:
     """Maya (user 1001): every scope the demo app may ask for."""
     return bearer(member_token(sandbox_client))
 
 
 @pytest.fixture
-def admin(sandbox_client: TestClient, store: Store) -> Headers:
+def admin(sandbox_client: TestClient) -> Headers:
     """Sam (user 1002), ADMIN staff of business 4."""
     return bearer(admin_token(sandbox_client))
 
 
 @pytest.fixture
-def member_with(sandbox_client: TestClient, store: Store) -> Callable[[str], Headers]:
+def member_with(sandbox_client: TestClient) -> Callable[[str], Headers]:
     """Maya with only the scopes named."""
     return lambda scope: bearer(member_token(sandbox_client, scope=scope))
 
@@ -295,7 +294,7 @@ def test_earned_count_needs_the_member_view(
 
 
 def test_frequency_windows_restart(
-    sandbox_client: TestClient, member: Headers, store: Store
+    sandbox_client: TestClient, member: Headers, clock: FakeClock
 ) -> None:
     url = "/v2/earning/?business=4&view_as_user=true"
 
@@ -304,9 +303,9 @@ def test_frequency_windows_restart(
         return {b["frequency"]: b["earned_count"] for r in rules for b in r["frequency_bonuses"]}
 
     assert progress() == {"WEEKLY": 2, "MONTHLY": 8, "FROM_DATE": 3}
-    store.clock = lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday: a new week
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday: a new week
     assert progress() == {"WEEKLY": 0, "MONTHLY": 8, "FROM_DATE": 3}
-    store.clock = lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a new month
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # a new month
     assert progress() == {"WEEKLY": 0, "MONTHLY": 0, "FROM_DATE": 3}
 
 
@@ -397,7 +396,6 @@ def test_logged_out_view_has_no_member_details(sandbox_client: TestClient, membe
 
 
 def test_pending_member_cannot_redeem(sandbox: Starlette, sandbox_client: TestClient) -> None:
-    sandbox.state.store.clock = lambda: NOW
     jordan = token_for(sandbox, "pending@example.com")
     url = "/v2/redeeming/?business=4&view_as_user=true"
     rewards = objects(sandbox_client, url, jordan)
@@ -512,7 +510,7 @@ def test_members_cannot_see_each_others_transactions(
 
 
 def test_a_redemption_spends_the_points_and_makes_a_voucher(
-    sandbox_client: TestClient, member: Headers, store: Store
+    sandbox_client: TestClient, member: Headers
 ) -> None:
     response = redeem(sandbox_client, member, 201, trans_source_id="app-redeem-1")
     assert response.status_code == 201, response.text
@@ -842,9 +840,9 @@ def test_marking_used_is_refused(
 
 
 def test_unused_vouchers_expire_with_time(
-    sandbox_client: TestClient, member: Headers, store: Store
+    sandbox_client: TestClient, member: Headers, clock: FakeClock
 ) -> None:
-    store.clock = lambda: datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     smoothie = get_ok(sandbox_client, "/v2/user-vouchers/52005/", member)
     assert smoothie["status"] == "EXPIRED"
     response = sandbox_client.patch(

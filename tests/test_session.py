@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from member_app import Settings
 
-from .conftest import FakeClock, SignIn, visible_text
+from .helpers import FakeClock, SignIn, visible_text
 
 
 def test_idle_session_ends(

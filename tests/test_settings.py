@@ -9,16 +9,11 @@ import pytest
 from member_app import Settings, SettingsError
 from member_app.cli import main
 
-GOOD = {
-    "MEMBER_APP_SECRET_KEY": "s" * 48,
-    "PERKVILLE_CLIENT_ID": "my-client",
-    "PERKVILLE_BUSINESS_ID": "889",
-    "MEMBER_APP_PUBLIC_URL": "https://rewards.example.com/",
-}
+from .helpers import GOOD_ENV
 
 
 def test_a_complete_environment_gives_settings_with_sensible_defaults() -> None:
-    settings = Settings.from_env(GOOD)
+    settings = Settings.from_env(GOOD_ENV)
     assert settings.business_id == 889
     assert settings.redirect_uri == "https://rewards.example.com/auth/callback"
     assert settings.api_url == "https://api.perkville.com"
@@ -53,11 +48,11 @@ def test_every_problem_is_named_at_once() -> None:
 )
 def test_wrong_values_are_refused_with_a_reason(name: str, value: str, complaint: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(complaint)):
-        Settings.from_env({**GOOD, name: value})
+        Settings.from_env({**GOOD_ENV, name: value})
 
 
 def test_plain_http_demo_uses_a_non_secure_cookie_name() -> None:
-    settings = Settings.from_env({**GOOD, "MEMBER_APP_PUBLIC_URL": "http://127.0.0.1:8000"})
+    settings = Settings.from_env({**GOOD_ENV, "MEMBER_APP_PUBLIC_URL": "http://127.0.0.1:8000"})
     assert settings.cookies_secure is False
     assert settings.session_cookie == "member_session"
 
@@ -65,7 +60,7 @@ def test_plain_http_demo_uses_a_non_secure_cookie_name() -> None:
 def test_serve_without_configuration_exits_with_the_list(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in GOOD:
+    for name in GOOD_ENV:
         monkeypatch.delenv(name, raising=False)
     assert main(["serve"]) == 2
     err = capsys.readouterr().err

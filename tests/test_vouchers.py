@@ -7,7 +7,8 @@ import re
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from .conftest import SignIn, parse_form, visible_text
+from .forms import parse_form
+from .helpers import SignIn, visible_text
 
 
 def voucher_links(html: str) -> list[str]:

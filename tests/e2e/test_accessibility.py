@@ -12,10 +12,11 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from playwright.sync_api import Browser, Page, expect
 
 from member_app.brand import contrast
-from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD, PENDING_EMAIL
+from member_app.sandbox.seed import PENDING_EMAIL
 
+from ..browser import PHONE, sign_in
+from ..helpers import Servers
 from ..pages_to_check import MEMBER_PAGES, PENDING_PAGES, SIGNED_OUT_PAGES
-from .conftest import PHONE, Servers
 
 pytestmark = pytest.mark.browser
 
@@ -46,16 +47,6 @@ def _check_all(page: Page, base: str, paths: list[str]) -> list[str]:
     return found
 
 
-def _sign_in(page: Page, servers: Servers, email: str) -> None:
-    page.goto(f"{servers.app_url}/")
-    page.get_by_role("link", name="Sign in with Perkville").click()
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{servers.app_url}/**")
-
-
 @pytest.fixture(params=["light", "dark"])
 def scheme_page(
     request: pytest.FixtureRequest, browser: Browser, servers: Servers
@@ -73,10 +64,10 @@ def scheme_page(
 def test_no_axe_violations_on_any_page(scheme_page: Page, servers: Servers) -> None:
     page = scheme_page
     found = _check_all(page, servers.app_url, SIGNED_OUT_PAGES)
-    _sign_in(page, servers, MEMBER_EMAIL)
+    sign_in(page, servers.app_url)
     found += _check_all(page, servers.app_url, MEMBER_PAGES)
     page.context.clear_cookies()
-    _sign_in(page, servers, PENDING_EMAIL)
+    sign_in(page, servers.app_url, email=PENDING_EMAIL)
     found += _check_all(page, servers.app_url, PENDING_PAGES)
     assert not found, f"{len(found)} axe violation(s):\n" + "\n".join(found)
 
@@ -85,7 +76,7 @@ def test_tab_reaches_the_visible_skip_link_first(scheme_page: Page, servers: Ser
     page = scheme_page
     for signed_in in (False, True):
         if signed_in:
-            _sign_in(page, servers, MEMBER_EMAIL)
+            sign_in(page, servers.app_url)
         page.goto(f"{servers.app_url}/")
         page.keyboard.press("Tab")
         skip = page.get_by_role("link", name="Skip to content")
@@ -137,7 +128,7 @@ def test_every_control_shows_a_visible_focus_ring(scheme_page: Page, servers: Se
     page = scheme_page
     page.goto(f"{servers.app_url}/")
     problems = _tab_through(page)
-    _sign_in(page, servers, MEMBER_EMAIL)
+    sign_in(page, servers.app_url)
     for path in ("/", "/rewards", "/vouchers/52005", "/referrals"):
         page.goto(f"{servers.app_url}{path}")
         problems += _tab_through(page)

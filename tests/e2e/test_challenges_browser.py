@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Servers
-from .test_signin_browser import sign_in_and_allow
+from ..browser import sign_in
+from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def joined(servers: Servers, challenge_id: int) -> bool:
 
 
 def test_join_a_challenge_from_the_more_tab(page: Page, servers: Servers) -> None:
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="More").click()
     expect(page.get_by_role("heading", name="More", level=1)).to_be_visible()
     page.get_by_role("main").get_by_role("link", name="Challenges", exact=True).click()

@@ -5,7 +5,6 @@ then finishes that same redemption.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,15 +12,11 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from member_app.demo import build_demo
-from member_app.serving import ServerThread, bind, url_of
-
-from .conftest import Servers
+from ..browser import sign_in_at_perkville
+from ..helpers import Servers, demo_servers
 
 pytestmark = pytest.mark.browser
 
-MEMBER_EMAIL = "member@example.com"
-MEMBER_PASSWORD = "perkville-demo"
 MAYA = 1001
 SMOOTHIE = 201
 
@@ -29,17 +24,9 @@ SMOOTHIE = 201
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     """This module's own pair of servers: the demo in webview mode (overrides conftest's)."""
-    with contextlib.ExitStack() as stack:
-        app_sock = bind("127.0.0.1", 0)
-        stack.callback(app_sock.close)
-        sandbox_sock = bind("127.0.0.1", 0)
-        stack.callback(sandbox_sock.close)
-        demo = build_demo(url_of(app_sock), url_of(sandbox_sock), mode="webview")
-        assert demo.settings.signin_flow == "identify"
-        stack.enter_context(ServerThread(demo.sandbox, sandbox_sock))
-        stack.enter_context(ServerThread(demo.app, app_sock))
-        settings = demo.settings
-        yield Servers(settings.public_url, settings.api_url, settings, demo.sandbox, demo)
+    with demo_servers(mode="webview") as running:
+        assert running.settings.signin_flow == "identify"
+        yield running
 
 
 def balance(servers: Servers) -> int:
@@ -51,11 +38,7 @@ def test_identified_member_sees_points_then_steps_up_to_redeem(
     page: Page, servers: Servers
 ) -> None:
     # Signed in at Perkville already (the gym's app did that).
-    page.goto(f"{servers.sandbox_url}/login/?next=/")
-    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_text("Signed in as")).to_be_visible()
+    sign_in_at_perkville(page, servers.sandbox_url)
 
     # Opening the app: recognised, no sign-in page, no consent page.
     page.goto(f"{servers.app_url}/")
@@ -79,16 +62,8 @@ def test_identified_member_sees_points_then_steps_up_to_redeem(
     assert balance(servers) == before - 150
 
 
-def sign_in_at_perkville(page: Page, servers: Servers) -> None:
-    page.goto(f"{servers.sandbox_url}/login/?next=/")
-    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-
-
 def test_replayed_identify_callback_gives_a_clear_page(page: Page, servers: Servers) -> None:
-    sign_in_at_perkville(page, servers)
+    sign_in_at_perkville(page, servers.sandbox_url)
     with page.expect_response(re.compile(r"/auth/identify/callback\?")) as callback:
         page.goto(f"{servers.app_url}/")
     callback_url = callback.value.url
@@ -100,7 +75,7 @@ def test_replayed_identify_callback_gives_a_clear_page(page: Page, servers: Serv
 
 
 def test_expired_identify_token_gives_a_clear_page(page: Page, servers: Servers) -> None:
-    sign_in_at_perkville(page, servers)
+    sign_in_at_perkville(page, servers.sandbox_url)
     # The app asks Perkville for an identify token; the browser only gets there 31 minutes on.
     answer = page.request.get(f"{servers.app_url}/signin/identify", max_redirects=0)
     identify_url = answer.headers["location"]

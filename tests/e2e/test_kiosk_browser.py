@@ -5,42 +5,27 @@ back, and the back button shows nothing of them.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from member_app.demo import build_demo
-from member_app.serving import ServerThread, bind, url_of
-
-from .conftest import Servers
+from ..browser import submit_perkville_sign_in
+from ..helpers import Servers, demo_servers
 
 pytestmark = pytest.mark.browser
 
-IDLE_SECONDS = 3
-MEMBER_EMAIL = "member@example.com"
-MEMBER_PASSWORD = "perkville-demo"
+IDLE_SECONDS = 10  # the shortest a kiosk allows
 
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     """This module's own pair of servers: the demo in kiosk mode, with a short idle time and
     the sandbox's /logout/ as the Perkville logout URL (overrides conftest's `servers`)."""
-    with contextlib.ExitStack() as stack:
-        app_sock = bind("127.0.0.1", 0)
-        stack.callback(app_sock.close)
-        sandbox_sock = bind("127.0.0.1", 0)
-        stack.callback(sandbox_sock.close)
-        demo = build_demo(
-            url_of(app_sock), url_of(sandbox_sock), mode="kiosk", kiosk_idle_seconds=IDLE_SECONDS
-        )
-        assert demo.settings.perkville_logout_url == f"{url_of(sandbox_sock)}/logout/"
-        stack.enter_context(ServerThread(demo.sandbox, sandbox_sock))
-        stack.enter_context(ServerThread(demo.app, app_sock))
-        settings = demo.settings
-        yield Servers(settings.public_url, settings.api_url, settings, demo.sandbox, demo)
+    with demo_servers(mode="kiosk", kiosk_idle_seconds=IDLE_SECONDS) as running:
+        assert running.settings.perkville_logout_url == f"{running.sandbox_url}/logout/"
+        yield running
 
 
 def test_the_kiosk_forgets_the_member_by_itself(page: Page, servers: Servers) -> None:
@@ -49,9 +34,7 @@ def test_the_kiosk_forgets_the_member_by_itself(page: Page, servers: Servers) ->
 
     # A fresh Perkville sign-in every time (prompt=login), then the consent page.
     expect(page.get_by_role("heading", name="Sign in to Perkville")).to_be_visible()
-    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    submit_perkville_sign_in(page)
     page.get_by_role("button", name="Allow").click()
 
     expect(page).to_have_url(f"{servers.app_url}/")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Servers
-from .test_signin_browser import sign_in_and_allow
+from ..browser import sign_in
+from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ SAUNA = "Riverside sauna day pass"  # offered at Riverside only
 
 
 def test_switching_location_changes_the_rewards_shown(page: Page, servers: Servers) -> None:
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Rewards").click()
     expect(page.get_by_role("heading", name="Rewards", level=1)).to_be_visible()
     location = page.get_by_label("Location")

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Servers
-from .test_signin_browser import sign_in_and_allow
+from ..browser import sign_in
+from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def smoothie_vouchers(servers: Servers) -> int:
 @pytest.fixture
 def member_page(phone_page: Page, servers: Servers) -> Page:
     """A signed-in member's page, with and without JavaScript."""
-    sign_in_and_allow(phone_page, servers)
+    sign_in(phone_page, servers.app_url)
     return phone_page
 
 

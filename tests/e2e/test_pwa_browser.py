@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Servers
-from .test_signin_browser import sign_in_and_allow
+from ..browser import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in
+from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,8 @@ def wait_for_member_copies(page: Page, entries: int, timeout: float = 5.0) -> li
 
 
 def test_installable_per_devtools(browser: Browser, servers: Servers, tmp_path: Path) -> None:
-    # A plain (incognito) context always reports "in-incognito": a throw-away profile instead
-    # (tech-anchors D.4).
+    # A plain context is an incognito one, which Chromium's installability check always
+    # refuses ("in-incognito"): a throw-away persistent profile instead.
     context = browser.browser_type.launch_persistent_context(
         str(tmp_path / "profile"),
         executable_path=CHROMIUM,
@@ -65,7 +65,7 @@ def test_installable_per_devtools(browser: Browser, servers: Servers, tmp_path: 
 def test_vouchers_offline_until_sign_out(
     page: Page, context: BrowserContext, servers: Servers
 ) -> None:
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
     wait_for_worker(page)
 
     # Online: the list and a voucher with a code (each kept as it is seen).

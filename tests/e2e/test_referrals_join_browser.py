@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Servers
-from .test_signin_browser import MEMBER_PASSWORD, sign_in_and_allow
+from ..browser import sign_in
+from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
 
@@ -19,19 +19,13 @@ JORDAN_CONNECTION = 3003
 
 def sign_in_as_pending_member(page: Page, servers: Servers) -> None:
     """Sign in as Jordan, who is connected to the gym but has not joined its program."""
-    page.goto(f"{servers.app_url}/")
-    page.get_by_role("link", name="Sign in with Perkville").click()
-    page.get_by_label("Email", exact=True).fill(PENDING_EMAIL)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("button", name="Allow").click()
-    expect(page).to_have_url(f"{servers.app_url}/")
+    sign_in(page, servers.app_url, email=PENDING_EMAIL)
     expect(page.get_by_test_id("point-balance")).to_have_text("120")
 
 
 def test_refer_a_friend_and_see_them_listed(phone_page: Page, servers: Servers) -> None:
     page = phone_page
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
     page.goto(f"{servers.app_url}/referrals")
     expect(page.get_by_role("heading", name="Free Week Pass")).to_be_visible()
     expect(page.get_by_text("You earn 100 points for each friend you refer.")).to_be_visible()
@@ -52,7 +46,7 @@ def test_refer_a_friend_and_see_them_listed(phone_page: Page, servers: Servers) 
 
 def test_referral_to_an_existing_customer_is_explained(phone_page: Page, servers: Servers) -> None:
     page = phone_page
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
     page.goto(f"{servers.app_url}/referrals")
     page.get_by_label("Friend's email").fill(PENDING_EMAIL)
     page.get_by_role("button", name="Send invitation").click()

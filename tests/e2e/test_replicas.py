@@ -16,14 +16,13 @@ import re
 import secrets
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx2
 import pytest
@@ -31,9 +30,12 @@ import redis
 
 from member_app.sandbox.seed import DEMO_BUSINESS_ID, DEMO_CLIENT_ID, MEMBER_EMAIL, MEMBER_PASSWORD
 
-from ..conftest import visible_text
+from .. import signin
+from ..forms import find_form, forms
+from ..helpers import visible_text
 
-MEMBER_APP = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "member-app"
+# `member-app` as installed for the interpreter running the tests, whichever environment it is.
+MEMBER_APP = [sys.executable, "-m", "member_app.cli"]
 MEMBER_PAGES = ("/", "/rewards", "/vouchers", "/history")
 # One Redis database for this module alone: other tests share the session's redis-server, and
 # their entries (fetched under a fake clock) must not be read as this module's.
@@ -125,7 +127,7 @@ def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             log = folder / f"{name}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
-                    [str(MEMBER_APP), *args], env=env, stdout=out, stderr=subprocess.STDOUT
+                    [*MEMBER_APP, *args], env=env, stdout=out, stderr=subprocess.STDOUT
                 )
             processes.append((name, process, log))
         for name, process, log in processes:
@@ -142,31 +144,10 @@ def replicas(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 process.wait(timeout=10)
 
 
-class _Forms(HTMLParser):
-    """Every form on a page: action → its inputs (name → value)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: dict[str, dict[str, str]] = {}
-        self._current: dict[str, str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self._current = self.forms.setdefault(attributes.get("action", ""), {})
-        elif tag == "input" and self._current is not None and "name" in attributes:
-            self._current[attributes["name"]] = attributes.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._current = None
-
-
 def form_fields(html: str, action: str) -> dict[str, str]:
-    parser = _Forms()
-    parser.feed(html)
-    assert action in parser.forms, f"no form posting to {action}: {sorted(parser.forms)}"
-    return parser.forms[action]
+    form = find_form(html, action)
+    assert form is not None, f"no form posting to {action}: {[f.action for f in forms(html)]}"
+    return form.fields
 
 
 @pytest.fixture
@@ -178,34 +159,7 @@ def browser() -> Iterator[httpx2.Client]:
 
 def sign_in(browser: httpx2.Client, replicas: Replicas, email: str) -> None:
     """The real PKCE walk through replica A: app → sandbox sign-in and consent → A's callback."""
-    response = browser.get(f"{replicas.a}/signin")
-    assert response.status_code == 302, response.text
-    authorize = response.headers["location"]
-    assert authorize.startswith(f"{replicas.sandbox}/api/authorize/")
-    response = browser.get(authorize)
-    if response.status_code == 303:  # not signed in at Perkville yet
-        login_url = urljoin(authorize, response.headers["location"])
-        login = browser.get(login_url)
-        parser = _Forms()
-        parser.feed(login.text)
-        action, fields = next(iter(parser.forms.items()))
-        response = browser.post(
-            urljoin(login_url, action),
-            data={"csrf": fields["csrf"], "email": email, "password": MEMBER_PASSWORD},
-        )
-        assert response.status_code == 303, response.text
-        authorize = urljoin(login_url, response.headers["location"])
-        response = browser.get(authorize)
-    if response.status_code == 200:  # the consent page
-        parser = _Forms()
-        parser.feed(response.text)
-        action, fields = next(iter(parser.forms.items()))
-        response = browser.post(urljoin(authorize, action), data={**fields, "decision": "allow"})
-    assert response.status_code == 302, response.text
-    callback = response.headers["location"]
-    assert callback.startswith(f"{replicas.a}/auth/callback?"), callback
-    response = browser.get(callback)
-    assert response.status_code == 303, response.text
+    signin.sign_in(browser, browser, replicas.a, email=email, password=MEMBER_PASSWORD)
 
 
 def balance_on(browser: httpx2.Client, replica: str) -> int:

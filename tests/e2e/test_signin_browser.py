@@ -21,12 +21,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from member_app.sandbox.seed import DEMO_CLIENT_ID
 
-from .conftest import Servers
+from ..browser import sign_in, submit_perkville_sign_in
+from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
 
-MEMBER_EMAIL = "member@example.com"
-MEMBER_PASSWORD = "perkville-demo"
 MEMBER_USER_ID = 1001
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots"
 # Perkville's bearer tokens are 30 letters and digits (member_app/sandbox/store.py, new_secret).
@@ -46,20 +45,10 @@ def open_app_and_sign_in(page: Page, servers: Servers) -> None:
 
     expect(page).to_have_url(_at(f"{servers.sandbox_url}/login/"))
     expect(page.get_by_role("heading", name="Sign in to Perkville")).to_be_visible()
-    page.get_by_label("Email", exact=True).fill(MEMBER_EMAIL)
-    page.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    submit_perkville_sign_in(page)
 
     expect(page).to_have_url(_at(f"{servers.sandbox_url}/api/authorize/"))
     expect(page.get_by_role("heading", name="would like to:")).to_be_visible()
-
-
-def sign_in_and_allow(page: Page, servers: Servers) -> None:
-    """The whole happy path, ending on the app's home page."""
-    open_app_and_sign_in(page, servers)
-    page.get_by_role("button", name="Allow").click()
-    expect(page).to_have_url(f"{servers.app_url}/")
-    expect(page.get_by_test_id("point-balance")).to_have_text("1,250")
 
 
 def test_newcomer_signs_in_and_sees_points_on_a_phone(page: Page, servers: Servers) -> None:
@@ -134,7 +123,7 @@ def _token_shaped(texts: list[str]) -> Iterator[str]:
 def test_cookies_never_reveal_a_working_bearer_token(
     page: Page, context: BrowserContext, servers: Servers
 ) -> None:
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
 
     # The sandbox really issued this member a token for the demo client.
     store = servers.sandbox.state.store
@@ -199,7 +188,7 @@ def test_saying_no_on_consent_leads_to_a_friendly_page(page: Page, servers: Serv
 
 
 def test_sign_out_returns_to_the_landing_page(page: Page, servers: Servers) -> None:
-    sign_in_and_allow(page, servers)
+    sign_in(page, servers.app_url)
 
     page.get_by_role("button", name="Sign out").click()
 

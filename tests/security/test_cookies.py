@@ -15,9 +15,8 @@ from starlette.testclient import TestClient
 
 from member_app import Settings, create_app
 
-from ..conftest import APP_URL, SANDBOX_URL, FakeClock, SignIn, visible_text
+from ..helpers import APP_URL, MAYA, SANDBOX_URL, FakeClock, SignIn, session_of, visible_text
 from ..pages_to_check import MEMBER_PAGES
-from .conftest import MAYA, session_of
 
 EXPIRED = "signed out after a while without activity"
 

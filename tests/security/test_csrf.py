@@ -4,7 +4,6 @@ that is not covered here fails the suite."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -14,8 +13,8 @@ from starlette.testclient import TestClient
 
 from member_app import Settings
 
-from ..conftest import SignIn, visible_text
-from .conftest import PENDING_EMAIL, csrf_of, session_of
+from ..forms import forms
+from ..helpers import PENDING_EMAIL, SignIn, csrf_of, session_of, visible_text
 
 MAYA_EMAIL = "member@example.com"
 UNUSED_VOUCHER = 52009  # Maya's guest pass
@@ -112,9 +111,9 @@ def _attack(
 
 
 def _form_fields(html: str) -> dict[str, str]:
-    form = re.search(r'<form[^>]*method="post".*?</form>', html, re.S | re.I)
+    form = next((f for f in forms(html) if f.method == "post"), None)
     assert form, "no form on the page"
-    return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(0)))
+    return form.fields
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.path for a in ACTIONS])

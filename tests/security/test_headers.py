@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import httpx2
 import pytest
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 from member_app import Settings, create_app
 from member_app.perkville import PerkvilleClient
 
-from ..conftest import FakeClock, SignIn
+from ..helpers import FakeClock, SignIn
 
 SIGNED_OUT = ["/", "/no-such-page", "/offline", "/?signed_out=1"]
 SHARED = ["/static/app.css", "/static/app.js", "/sw.js", "/manifest.webmanifest", "/brand.css"]
@@ -60,7 +61,8 @@ def test_error_pages_carry_the_headers_and_are_never_stored(
     assert missing.status_code == 404
     assert_hardened("404", missing.headers)
     assert "no-store" in missing.headers["cache-control"]
-    app.state.perkville = PerkvilleClient("http://127.0.0.1:9", timeout=2)  # Perkville down
+    down_client = PerkvilleClient("http://127.0.0.1:9", timeout=2)  # Perkville down
+    app.state.member_app = replace(app.state.member_app, perkville=down_client)
     down = client.get("/rewards")
     assert down.status_code in {502, 503}
     assert_hardened("502", down.headers)

@@ -11,8 +11,7 @@ from starlette.testclient import TestClient
 
 from member_app.sandbox.store import Challenge, Voucher
 
-from ..conftest import SignIn, visible_text
-from .conftest import JORDAN, JORDAN_CONNECTION, csrf_of
+from ..helpers import JORDAN, JORDAN_CONNECTION, SignIn, csrf_of, visible_text
 
 ALEX_VOUCHERS = (52003, 52006)  # Alex's, at Harbor Yoga (business 5)
 JORDANS_VOUCHER = 59001  # Jordan's, at Summit Fitness: Maya's own business

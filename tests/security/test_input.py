@@ -7,8 +7,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from ..conftest import SignIn, visible_text
-from .conftest import MAYA, csrf_of
+from ..helpers import MAYA, SignIn, csrf_of, visible_text
 
 HUGE = "99999999999999999999999"
 MISSING = {

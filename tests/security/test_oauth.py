@@ -9,8 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from ..conftest import SignIn, path_of, visible_text
-from .conftest import MAYA
+from ..helpers import MAYA, SignIn, path_of, visible_text
 
 FRIENDLY = ("Your sign-in expired", "We couldn't sign you in", "You didn't allow access")
 

@@ -10,8 +10,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from ..conftest import APP_URL, SignIn
-from .conftest import csrf_of, raw_get
+from ..helpers import APP_URL, SignIn, csrf_of, raw_get
 
 PAYLOADS = [
     "//evil.example",

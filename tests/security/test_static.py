@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from .conftest import raw_get
+from ..helpers import raw_get
 
 TRAVERSALS = [
     "/static/../member_app/app.py",

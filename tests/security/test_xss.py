@@ -10,9 +10,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from ..conftest import SignIn, visible_text
+from ..helpers import MAYA, PENDING_EMAIL, SignIn, visible_text
 from ..pages_to_check import MEMBER_PAGES, PENDING_PAGES, SIGNED_OUT_PAGES
-from .conftest import MAYA, PENDING_EMAIL
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
