@@ -124,12 +124,17 @@ def test_a_kiosk_idle_limit_counts_from_the_servers_record(
         assert kiosk.client.get("/rewards").status_code == 303
 
 
-@pytest.fixture
+@pytest.fixture(params=["phone", "kiosk"])
 def replicas(
-    settings: Settings, sandbox: Starlette, clock: FakeClock, redis_url: str
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    sandbox: Starlette,
+    clock: FakeClock,
+    redis_url: str,
 ) -> Iterator[tuple[TestClient, TestClient]]:
-    """Two replicas of the app behind one load balancer: same settings, one shared Redis."""
-    shared = dataclasses.replace(settings, cache_url=redis_url)
+    """Two replicas of the app behind one load balancer: same settings, one shared Redis; on
+    phones, and on kiosks (where sign-out is the Done button)."""
+    shared = dataclasses.replace(settings, cache_url=redis_url, mode=request.param)
     transport = httpx2.ASGITransport(app=sandbox)
     a, b = (create_app(shared, perkville_transport=transport, clock=clock) for _ in range(2))
     with (
@@ -159,3 +164,26 @@ def test_sign_out_on_one_replica_kills_the_copy_on_another(
     spent = replant(on_b, settings.session_cookie, copied).post(REWARD, data=confirmation)
     assert spent.headers["location"].startswith("/signin?next=")
     assert balance(sandbox) == before
+
+
+@pytest.mark.parametrize("replicas", ["kiosk"], indirect=True)
+def test_a_kiosk_idle_timeout_on_one_replica_kills_the_copy_on_another(
+    replicas: tuple[TestClient, TestClient],
+    sandbox_client: TestClient,
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    on_a, on_b = replicas
+    SignIn(on_a, sandbox_client)()
+    copied = on_a.cookies.get(settings.session_cookie)
+    assert copied
+    # The member taps the kiosk (replica A) until t=45; the copy, on B, counts from that.
+    for _ in range(3):
+        clock.advance(15)
+        assert on_a.get("/keepalive").status_code == 204
+    clock.advance(100 - 45)
+    assert POINTS in visible_text(replant(on_b, settings.session_cookie, copied).get("/").text)
+    # Nobody taps for longer than the kiosk's limit: ended on A, so refused on B too.
+    clock.advance(settings.kiosk_idle_seconds + 1)
+    assert "1,250" not in visible_text(on_a.get("/").text)
+    assert_refused(on_b, settings.session_cookie, copied)
