@@ -6,7 +6,8 @@ pre-cache list are written into the script when it is served: a new release (any
 the worker itself, or the brand's colours changed) is a new script, which the browser installs
 and activates in place of the old one.
 
-Icons are drawn here in the brand's colours (a tiny stdlib PNG encoder: no Pillow needed).
+Icons are drawn here in the brand's colours, carrying the program's initial (brand.py's
+strokes, antialiased; a tiny stdlib PNG and ICO encoder: no Pillow needed).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import struct
 import zlib
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .brand import Palette, palette_for, parse_hex
+from .brand import GLYPHS, Palette, Point, initial_of, palette_for, parse_hex
 from .paths import STATIC_DIR
 from .perkville import Business
 from .state import app_state
@@ -103,35 +106,141 @@ def _span(r: float, y: float) -> float:
     return (r * r - y * y) ** 0.5 if abs(y) < r else 0.0
 
 
-@cache
-def icon_png(size: int, maskable: bool, background: str, foreground: str) -> bytes:
-    """A brand-coloured square (rounded unless maskable) with a ring and a dot: a simple mark
-    that reads at any size and stays inside the maskable safe zone (radius 40 %)."""
-    bg = bytes(parse_hex(background) or (0, 0, 0)) + b"\xff"
-    fg = bytes(parse_hex(foreground) or (255, 255, 255)) + b"\xff"
-    clear = b"\0\0\0\0"
-    corner = 0 if maskable else size * 0.18
-    outer, inner, dot = size * 0.30, size * 0.21, size * 0.10
-    centre = size / 2
-    rows = []
+Segment = tuple[Point, Point]
+
+
+def _segment_span(segment: Segment, reach: float, y: float) -> tuple[float, float] | None:
+    """Where the row at height `y` crosses the points within `reach` of `segment` (a capsule,
+    so one interval): the two round ends and the band between them."""
+    (ax, ay), (bx, by) = segment
+    lo, hi = math.inf, -math.inf
+    for px, py in segment:
+        if half := _span(reach, y - py):
+            lo, hi = min(lo, px - half), max(hi, px + half)
+    dx, dy = bx - ax, by - ay
+    length = math.hypot(dx, dy)
+    if length and dy:
+        centre, half = ax + (y - ay) * dx / dy, reach * length / abs(dy)
+        band = [centre - half, centre + half]
+        if dx:  # between the ends: 0 <= projection <= length, a range of x on this row
+            ends = sorted((ax - (y - ay) * dy / dx, ax + (length**2 - (y - ay) * dy) / dx))
+            band = [max(band[0], ends[0]), min(band[1], ends[1])]
+        elif not 0 <= (y - ay) / dy <= 1:
+            band = [math.inf, -math.inf]
+        if band[0] <= band[1]:
+            lo, hi = min(lo, band[0]), max(hi, band[1])
+    elif length and abs(y - ay) <= reach:
+        lo, hi = min(lo, ax, bx), max(hi, ax, bx)
+    return (lo, hi) if lo <= hi else None
+
+
+def _distance(x: float, y: float, segment: Segment) -> float:
+    (ax, ay), (bx, by) = segment
+    dx, dy = bx - ax, by - ay
+    along = ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy) if dx or dy else 0.0
+    along = min(1.0, max(0.0, along))
+    return math.hypot(x - ax - along * dx, y - ay - along * dy)
+
+
+def _glyph_cover(size: int, initial: str, cap_height: float) -> list[dict[int, float]]:
+    """How much of each pixel the initial's strokes cover (0..1, antialiased), row by row:
+    the glyph `cap_height` (a fraction of `size`) tall, centred."""
+    strokes = GLYPHS[initial]
+    unit = cap_height * size / 10  # glyphs are 10 units tall
+    radius = 0.95 * unit  # a bold monoline letter
+    xs = [x for stroke in strokes for x, _ in stroke]
+    shift_x = size / 2 - (min(xs) + max(xs)) / 2 * unit
+    shift_y = size / 2 - 5 * unit
+    segments = [
+        ((shift_x + ax * unit, shift_y + ay * unit), (shift_x + bx * unit, shift_y + by * unit))
+        for stroke in strokes
+        for (ax, ay), (bx, by) in pairwise(stroke)
+    ]
+    rows: list[dict[int, float]] = []
+    for row in range(size):
+        y = row + 0.5
+        near: dict[int, list[Segment]] = {}
+        for segment in segments:
+            if span := _segment_span(segment, radius + 0.5, y):
+                for x in range(max(0, math.floor(span[0])), min(size, math.ceil(span[1]))):
+                    near.setdefault(x, []).append(segment)
+        cover = {}
+        for x, nearby in near.items():
+            depth = radius + 0.5 - min(_distance(x + 0.5, y, s) for s in nearby)
+            if depth > 0:
+                cover[x] = min(1.0, depth)
+        rows.append(cover)
+    return rows
+
+
+def _ring_cover(size: int) -> list[dict[int, float]]:
+    """A ring and a dot: the mark when the program's name has no initial to draw."""
+    outer, inner, dot, centre = size * 0.30, size * 0.21, size * 0.10, size / 2
+    rows: list[dict[int, float]] = []
     for row in range(size):
         y = row + 0.5 - centre
+        rows.append(
+            {
+                x: 1.0
+                for x in range(size)
+                if inner**2 <= (d2 := (x + 0.5 - centre) ** 2 + y * y) <= outer**2 or d2 <= dot**2
+            }
+        )
+    return rows
+
+
+def _draw(
+    size: int, corner: float, background: str, foreground: str, initial: str, cap: float
+) -> bytes:
+    """A square of the brand colour (with corners of radius `corner`, clear outside them)
+    carrying the mark in the colour for text on the brand colour."""
+    bg = parse_hex(background) or (0, 0, 0)
+    fg = parse_hex(foreground) or (255, 255, 255)
+    cover = _glyph_cover(size, initial, cap) if initial in GLYPHS else _ring_cover(size)
+    shades = {}
+    rows = []
+    for row in range(size):
         # the square's rounded corners: how far in from each edge this row starts
         edge = 0.0
         if corner and (row < corner or row >= size - corner):
             dy = corner - (row + 0.5) if row < corner else (row + 0.5) - (size - corner)
             edge = corner - _span(corner, dy)
-        pixels = [bg] * size
+        pixels = []
         for x in range(size):
-            px = x + 0.5
-            if px < edge or px > size - edge:
-                pixels[x] = clear
+            if x + 0.5 < edge or x + 0.5 > size - edge:
+                pixels.append(b"\0\0\0\0")
                 continue
-            d2 = (px - centre) ** 2 + y * y
-            if inner * inner <= d2 <= outer * outer or d2 <= dot * dot:
-                pixels[x] = fg
+            c = round(cover[row].get(x, 0.0) * 255)
+            if c not in shades:
+                mixed = (round(b + (f - b) * c / 255) for b, f in zip(bg, fg, strict=True))
+                shades[c] = bytes(mixed) + b"\xff"
+            pixels.append(shades[c])
         rows.append(b"".join(pixels))
     return _png(size, size, rows)
+
+
+@cache
+def icon_png(
+    size: int, maskable: bool, background: str, foreground: str, initial: str = ""
+) -> bytes:
+    """A home-screen icon: the program's initial (else a ring and a dot) on the brand colour,
+    inside the maskable safe zone (radius 40 %) either way; "any" icons have rounded corners."""
+    return _draw(size, 0 if maskable else size * 0.18, background, foreground, initial, 0.38)
+
+
+@cache
+def favicon_ico(background: str, foreground: str, initial: str = "") -> bytes:
+    """The browser tab's icon: the initial, larger than on a home screen, at 16, 32 and 48
+    pixels, as PNG images in one ICO file (every current browser reads those)."""
+    sizes = (16, 32, 48)
+    images = [_draw(size, size * 0.2, background, foreground, initial, 0.56) for size in sizes]
+    header = struct.pack("<HHH", 0, 1, len(images))  # reserved, type 1 = icon, count
+    offset = len(header) + 16 * len(images)
+    entries = b""
+    for size, image in zip(sizes, images, strict=True):
+        entries += struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), offset)
+        offset += len(image)
+    return header + entries + b"".join(images)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -140,6 +249,13 @@ def icon_png(size: int, maskable: bool, background: str, foreground: str) -> byt
 def _business(request: Request) -> Business | None:
     state = app_state(request)
     return state.perkville.cached_business(state.settings.business_id)
+
+
+def _mark(request: Request) -> tuple[Palette, str]:
+    """The brand's colours and the program's initial, for the icons."""
+    business = _business(request)
+    program = business.program_name if business else app_state(request).settings.program_name
+    return palette_for(business), initial_of(program)
 
 
 def short_name(program_name: str, business_name: str | None) -> str:
@@ -211,11 +327,21 @@ async def icon(request: Request) -> Response:
     spec = ICONS.get(request.path_params["name"])
     if spec is None:
         return Response("Not found", status_code=404, media_type="text/plain")
-    palette = palette_for(_business(request))
+    palette, initial = _mark(request)
     size, maskable = spec
     return Response(
-        icon_png(size, maskable, palette.brand, palette.on_brand),
+        icon_png(size, maskable, palette.brand, palette.on_brand, initial),
         media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+async def favicon(request: Request) -> Response:
+    """/favicon.ico, where browsers look for it even without a `<link rel="icon">`."""
+    palette, initial = _mark(request)
+    return Response(
+        favicon_ico(palette.brand, palette.on_brand, initial),
+        media_type="image/x-icon",
         headers={"Cache-Control": "public, max-age=86400"},
     )
 
@@ -227,8 +353,10 @@ def precache_urls(request: Request) -> list[str]:
         "/offline",
         static_url("app.css"),
         static_url("app.js"),
+        static_url("vouchers.css"),
         f"{request.url_for('brand_css').path}?v={palette.version}",
         "/manifest.webmanifest",
+        f"{request.url_for('favicon').path}?v={palette.version}",
         *(_icon_url(name, palette) for name in ICONS),
     ]
 
@@ -277,4 +405,5 @@ routes = [
     Route("/sw/key", offline_key, name="offline_key"),
     Route("/offline", offline, name="offline"),
     Route("/icons/{name}.png", icon, name="pwa_icon"),
+    Route("/favicon.ico", favicon, name="favicon"),
 ]

@@ -84,6 +84,9 @@ class Settings:
     # Limits on sign-in starts, redeems and referrals (ratelimit.py). Off only for load tests
     # that drive many members from one machine.
     rate_limits: bool = True
+    # The app on a member's own phone (a deployment in phone mode), which the kiosk's "use your
+    # phone" QR code opens. Unset: this deployment's public URL.
+    phone_url: str | None = None
     # Origins allowed to show the app in a frame (CSP frame-ancestors); none by default. A
     # gym's app embeds us in a webview, which is not a frame and needs nothing here.
     frame_ancestors: tuple[str, ...] = ()
@@ -95,6 +98,8 @@ class Settings:
         # Trailing slashes are normalised away so URLs join the same way everywhere.
         for name in ("public_url", "api_url", "signin_url"):
             object.__setattr__(self, name, getattr(self, name).rstrip("/"))
+        if self.phone_url is not None:
+            object.__setattr__(self, "phone_url", self.phone_url.rstrip("/"))
 
     @property
     def kiosk(self) -> bool:
@@ -219,6 +224,7 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "member_cache_seconds": ("MEMBER_APP_MEMBER_CACHE_SECONDS", _number),
     "rate_limits": ("MEMBER_APP_RATE_LIMITS", _flag),
     "frame_ancestors": ("MEMBER_APP_FRAME_ANCESTORS", _words),
+    "phone_url": ("MEMBER_APP_PHONE_URL", _text),
 }
 _DEFAULTS: dict[str, Any] = {
     f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
@@ -241,6 +247,7 @@ def _problems(s: Settings) -> list[str]:
         ("MEMBER_APP_PUBLIC_URL", s.public_url),
         ("PERKVILLE_API_URL", s.api_url),
         ("PERKVILLE_SIGNIN_URL", s.signin_url),
+        *([("MEMBER_APP_PHONE_URL", s.phone_url)] if s.phone_url is not None else []),
     ):
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:

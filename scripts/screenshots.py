@@ -1,27 +1,42 @@
 #!/usr/bin/env python3
-"""Phone-size screenshots of every page, for docs/screenshots/ (run inside the venv).
+"""Screenshots of every page at a phone's, a tablet's and a kiosk's size, for
+docs/screenshots/ (run inside the venv).
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--size 390 --size kiosk]
+                                            [--page home --page rewards]
 
 Starts the demo wiring (sandbox + app on free loopback ports), signs in as the demo member
-through the real sign-in pages, and captures each page at 390x844 in Debian's Chromium.
+through the real sign-in pages, and captures each page in Debian's Chromium:
+
+* `390-<page>.png`: a phone, 390x844;
+* `1024-<page>.png`: a tablet or small laptop, 1024x768;
+* `kiosk-<page>.png`: the front-desk kiosk, portrait 1080x1920, with the demo in kiosk mode
+  (as `member-app demo --mode kiosk`).
+
+Each member page is captured whole: the window is made as tall as the page, so what lies
+below the fold shows too and the phone's tab bar sits at the bottom, where a member sees it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests/browser.py
 
-from member_app.demo import build_demo
-from member_app.sandbox.seed import PENDING_EMAIL
+from member_app.demo import Demo, build_demo
+from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL
 from member_app.serving import ServerThread, bind, url_of
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, sign_in
+from member_app.settings import Mode
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in, submit_perkville_sign_in
 
+# (file name, path): Maya's pages, signed in.
 PAGES = [
     ("01-home", "/"),
     ("02-earn", "/earn"),
@@ -37,41 +52,118 @@ PAGES = [
     ("12-challenges", "/challenges"),
     ("13-challenge", "/challenges/801"),
     ("14-referrals", "/referrals"),
+    ("16-not-found", "/no-such-page"),
+]
+LANDING = "00-landing"
+JOIN = ("15-join", "/join")  # as the member who has not joined yet
+
+
+@dataclass(frozen=True)
+class Size:
+    prefix: str
+    viewport: ViewportSize
+    mode: Mode = "phone"
+    touch: bool = False
+
+
+SIZES = [
+    Size("390", {"width": 390, "height": 844}, touch=True),
+    Size("1024", {"width": 1024, "height": 768}),
+    Size("kiosk", {"width": 1080, "height": 1920}, mode="kiosk", touch=True),
 ]
 
 
+@contextmanager
+def running_demo(mode: Mode) -> Iterator[Demo]:
+    """The demo in `mode`, the sandbox and the app each on a free loopback port."""
+    app_sock, sandbox_sock = bind(), bind()
+    # A long kiosk idle time: the kiosk must not sign the member out between two shots.
+    demo = build_demo(url_of(app_sock), url_of(sandbox_sock), mode=mode, kiosk_idle_seconds=600)
+    with ServerThread(demo.sandbox, sandbox_sock), ServerThread(demo.app, app_sock):
+        yield demo
+
+
+def member_signs_in(page: Page, app_url: str, mode: Mode, email: str = MEMBER_EMAIL) -> None:
+    """Through the real sign-in pages (a kiosk's starts from its attract screen's way in)."""
+    if mode != "kiosk":
+        sign_in(page, app_url, email=email)
+        return
+    page.goto(f"{app_url}/signin")
+    submit_perkville_sign_in(page, email=email)
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{app_url}/**")
+
+
+def shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
+    """The page as the window shows it, or whole: the window made as tall as the page, so
+    what is fixed to the bottom of the screen (the phone's tab bar) shows at the bottom."""
+    path = out / f"{name}.png"
+    window = page.viewport_size
+    assert window is not None
+    if full_page:
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": window["width"], "height": max(height, window["height"])})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(window)
+    print(path)
+
+
+def new_context(browser: Browser, size: Size) -> BrowserContext:
+    return browser.new_context(viewport=size.viewport, has_touch=size.touch, device_scale_factor=1)
+
+
+def capture(browser: Browser, size: Size, out: Path, wanted: set[str]) -> None:
+    def want(name: str) -> bool:
+        return not wanted or any(w in name for w in wanted)
+
+    with running_demo(size.mode) as demo:
+        app_url = demo.settings.public_url
+        context = new_context(browser, size)
+        page = context.new_page()
+        if want(LANDING):
+            page.goto(f"{app_url}/")
+            shoot(page, out, f"{size.prefix}-{LANDING}", full_page=False)
+        member_signs_in(page, app_url, size.mode)
+        for name, path in PAGES:
+            if want(name):
+                page.goto(f"{app_url}{path}")
+                shoot(page, out, f"{size.prefix}-{name}")
+        context.close()
+        name, path = JOIN
+        if want(name):
+            pending = new_context(browser, size)
+            page = pending.new_page()
+            member_signs_in(page, app_url, size.mode, PENDING_EMAIL)
+            page.goto(f"{app_url}{path}")
+            shoot(page, out, f"{size.prefix}-{name}")
+            pending.close()
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument(
+        "--size",
+        action="append",
+        choices=[s.prefix for s in SIZES],
+        help="only this size (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--page", action="append", default=[], help="only pages whose name contains this"
+    )
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    app_sock, sandbox_sock = bind(), bind()
-    demo = build_demo(url_of(app_sock), url_of(sandbox_sock))
-    with (
-        ServerThread(demo.sandbox, sandbox_sock),
-        ServerThread(demo.app, app_sock),
-        sync_playwright() as playwright,
-    ):
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, device_scale_factor=1)
-        page = context.new_page()
-        app_url = demo.settings.public_url
-        page.goto(f"{app_url}/")
-        page.screenshot(path=str(out / "00-landing.png"))
-        sign_in(page, app_url)
-        for name, path in PAGES:
-            page.goto(f"{app_url}{path}")
-            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
-            print(out / f"{name}.png")
-        # The join page, as the member who has not joined yet.
-        pending = browser.new_context(viewport=PHONE)
-        page = pending.new_page()
-        sign_in(page, app_url, email=PENDING_EMAIL)
-        page.goto(f"{app_url}/join")
-        page.screenshot(path=str(out / "15-join.png"), full_page=True)
-        print(out / "15-join.png")
-        browser.close()
+        try:
+            for size in SIZES:
+                if args.size is None or size.prefix in args.size:
+                    capture(browser, size, out, set(args.page))
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":

@@ -14,14 +14,73 @@
       });
     });
   });
-  // Forms that spend or change something: one submission per page view. The server is
-  // idempotent anyway; this only spares the member a confusing second wait.
-  document.querySelectorAll("form[data-once]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (form.dataset.sent) { event.preventDefault(); return; }
-      form.dataset.sent = "1";
-      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
-    });
+})();
+// A working state on every action. When a form that sends something (method="post", or
+// data-once) is submitted, its button says what is happening (its data-working label, such
+// as "Redeeming…", else "Working…"), is marked busy and refuses a second press: one
+// submission per page view. The server is idempotent anyway; this spares the member a
+// confusing second wait. Coming back to the page (back button, back/forward cache) makes the
+// button ready again.
+(function () {
+  "use strict";
+  var WORKING = "Working…";
+  var busy = [];
+  function submitButton(form, submitter) {
+    if (submitter && submitter.form === form) return submitter;
+    return form.querySelector("button:not([type]), button[type=submit], input[type=submit]");
+  }
+  function ready(entry) {
+    var button = entry.button;
+    button.disabled = entry.disabled;
+    button.removeAttribute("aria-busy");
+    if (button.tagName === "INPUT") button.value = entry.label;
+    else button.replaceChildren.apply(button, entry.children);
+    delete entry.form.dataset.sent;
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    var method = (event.submitter && event.submitter.getAttribute("formmethod")) || form.method;
+    if (method.toLowerCase() !== "post" && !form.hasAttribute("data-once")) return;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    if (event.defaultPrevented) return;
+    form.dataset.sent = "1";
+    var button = submitButton(form, event.submitter);
+    if (!button) return;
+    var working = button.getAttribute("data-working") || form.getAttribute("data-working") || WORKING;
+    var entry = {
+      form: form, button: button, disabled: button.disabled,
+      label: button.value, children: Array.prototype.slice.call(button.childNodes)
+    };
+    busy.push(entry);
+    if (button.tagName === "INPUT") button.value = working;
+    else button.textContent = working;
+    button.setAttribute("aria-busy", "true");
+    // Disabled only once the browser has read the form: a disabled button's name and value
+    // would not be sent.
+    setTimeout(function () { if (button.hasAttribute("aria-busy")) button.disabled = true; }, 0);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    busy.splice(0).forEach(ready);
+  });
+})();
+// The location picker: the chosen location's whole name, wrapping, where a select would cut it
+// (a phone's width). The select stays, transparent, over the name: a tap opens its picker.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-location-pick]").forEach(function (pick) {
+    var select = pick.querySelector("select");
+    var shown = pick.querySelector("[data-location-shown]");
+    if (!select || !shown) return;
+    function show() {
+      var option = select.options[select.selectedIndex];
+      shown.textContent = option ? option.text : "";
+    }
+    select.addEventListener("change", show);
+    window.addEventListener("pageshow", show);  // the browser may restore another choice
+    show();
+    pick.classList.add("is-enhanced");
   });
 })();
 // Share buttons (referrals): shown only where the Web Share API exists; the link, its copy

@@ -116,7 +116,9 @@ self.addEventListener("fetch", function (event) {
   if (VOUCHERS.test(url.pathname)) {
     event.respondWith(
       fetch(request).then(function (response) {
-        if (response.ok && !response.redirected && response.type === "basic") {
+        // Only the plain page is kept: `?redeemed=1` is a one-time moment with that
+        // moment's balance, not the voucher to show offline later.
+        if (response.ok && !response.redirected && response.type === "basic" && !url.search) {
           event.waitUntil(keep(url.pathname, response.clone()));
         }
         return response;

@@ -16,8 +16,15 @@ MEMBER_PAGES = [
     "/vouchers/52005",  # barcode
     "/vouchers/52008",  # a reward link
     "/vouchers/52005/use",  # mark-used confirmation
+    "/vouchers/52005?redeemed=1",  # the moment after redeeming
+    "/vouchers/52002",  # a used voucher: no code
+    "/vouchers/52001",  # an expired voucher: no code
     "/history",
+    "/history?offset=20",  # a middle page: Newer and Older
+    "/history?offset=400",  # past the oldest line
     "/more",
+    "/profile",
+    "/help",
     "/challenges",
     "/challenges/801",
     "/referrals",

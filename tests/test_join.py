@@ -54,18 +54,33 @@ def test_pending_member_sees_the_join_page_with_the_required_terms(jordan: TestC
     assert response.status_code == 200
     text = visible_text(response.text)
     assert "Join Summit Rewards" in text
-    assert "Connect your Perkville account to see your points" in text  # app_connection_message
     assert "Your 120 points are waiting." in text
     assert "Get 50 bonus points for joining." in text
-    assert "Required · version 2026.09" in text
+    # Each agreement by its title, its version small, then its text: the program's words.
+    assert "Summit Rewards program terms Version 2026.09 By joining Summit Rewards" in text
+    assert '<legend class="agreement-kind">Summit Rewards program terms</legend>' in response.text
+    assert '<p class="meta agreement-version">Version 2026.09</p>' in response.text
     assert "points and rewards have no cash value" in text
     assert '<a href="https://summit-fitness.example/rewards/rules"' in response.text
     assert re.search(
         r'<input type="checkbox" name="agree-62" value="yes"[^>]* required', response.text
     )
     # The optional one is shown, not required.
-    assert "Optional · version 1.0" in text
+    assert "Text message offers Optional · Version 1.0 Send me occasional offers" in text
     assert re.search(r'name="agree-63"(?![^>]*required)[^>]*>', response.text)
+    # No words of the service behind the program: members know their gym's rewards.
+    assert "Required" not in text
+    assert "Perkville" not in text
+
+
+def test_an_agreement_without_a_name_is_titled_in_the_programs_words(
+    jordan: TestClient, sandbox: Starlette
+) -> None:
+    for version in sandbox.state.store.agreement_versions.values():
+        version.agreement_internal_name = ""
+    text = visible_text(jordan.get("/join").text)
+    assert "Summit Rewards terms Version 2026.09 By joining" in text
+    assert "Optional extra Optional · Version 1.0 Send me" in text
 
 
 def test_home_notice_links_to_the_join_page(jordan: TestClient) -> None:
@@ -185,7 +200,8 @@ def test_without_a_staff_token_joining_is_finished_on_perkville(
         page = client.get("/join")
         assert page.status_code == 200
         text = visible_text(page.text)
-        assert "Finish joining on Perkville" in text
+        assert "Finish joining on the rewards website" in text
+        assert "Perkville" not in text
         assert 'href="http://sandbox.test/biz/4/"' in page.text
         assert 'name="agree-62"' not in page.text
         response = client.post("/join", data={"csrf": csrf_of(client), "agree-62": "yes"})

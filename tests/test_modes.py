@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from member_app import Settings, SettingsError
 from member_app.cli import _parser
 from member_app.demo import build_demo
+from member_app.pages.codes import qr_svg
 from member_app.paths import TEMPLATES_DIR
 
 from .forms import parse_form
@@ -70,6 +71,143 @@ def test_kiosk_landing_is_an_attract_screen(kiosk: tuple[TestClient, Settings]) 
     assert "Tap to see your points" in text
     assert 'class="button button-primary button-start" href="/signin"' in page.text
     assert '<body class="kiosk">' in page.text
+
+
+def slides_of(html: str) -> list[str]:
+    """The attract screen's offers, each as the words on it, in order."""
+    found = re.findall(r'<li class="slide [^"]*" data-slide>(.*?)</li>', html, re.S)
+    return [visible_text(slide) for slide in found]
+
+
+def upstream_calls(client: TestClient) -> float:
+    """How many calls the app has made to Perkville so far (its own metrics)."""
+    counter = client.app.state.member_app.metrics.upstream_requests
+    return sum(s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total"))
+
+
+def test_kiosk_attract_screen_sells_the_programs_offers(
+    kiosk: tuple[TestClient, Settings],
+) -> None:
+    client, _ = kiosk
+    page = client.get("/")
+    assert page.status_code == 200
+    slides = slides_of(page.text)
+    # The earning rules' bonuses on now (the seed's Thanksgiving week, Nov 20 to 29, and its
+    # weekly hours), rules sharing a bonus named together; not July's, nor January's yet.
+    assert slides[:3] == [
+        "3× Bonus on now Triple points For Gym check-in and Group fitness class, until Sunday, "
+        "Nov 29.",
+        "2× Every week Double points For Gym check-in: Monday, Wednesday and Friday, 5 am to 8 am.",
+        "2× Every week Double points For Group fitness class: Tuesday and Thursday, 11 am to 1 pm.",
+    ]
+    # The referral offer, with what a member earns in the referral page's own words.
+    assert slides[3] == (
+        "Refer a friend Free Week Pass Give a friend a free week at any Summit Fitness club, "
+        "classes included. You earn 100 points for each friend you refer."
+    )
+    # Top rewards in the business's order, only those anyone can get today (no level needed,
+    # in their dates).
+    rewards = slides[4:]
+    assert len(rewards) == 4
+    assert rewards[0] == "Reward Free smoothie 150 points Any 16 oz smoothie from the juice bar."
+    assert all(slide.startswith("Reward ") for slide in rewards)
+    text = " ".join(slides)
+    assert "Private recovery session" not in text  # Gold members only
+    assert "Summer tank top" not in text  # over since August
+    # The large way in, beside the offers; the screen's own script and styles.
+    assert '<a class="button button-primary button-start" href="/signin">' in page.text
+    assert '<script src="/static/kiosk.js?v=' in page.text
+    assert '<link rel="stylesheet" href="/static/kiosk.css?v=' in page.text
+
+
+def test_the_attract_screens_prices_match_the_rewards_page(
+    kiosk: tuple[TestClient, Settings], sandbox_client: TestClient
+) -> None:
+    client, _ = kiosk
+    rewards = [s for s in slides_of(client.get("/").text) if s.startswith("Reward ")]
+    SignIn(client, sandbox_client)()
+    shown = visible_text(client.get("/rewards").text)
+    for slide in rewards:
+        match = re.fullmatch(r"Reward (.+?) ([\d,]+) points.*", slide)
+        assert match is not None, slide
+        title, points = match.groups()
+        assert re.search(rf"{re.escape(title)} .{{0,80}}?(?<![\d,]){points} points", shown), slide
+
+
+def test_the_attract_screen_reuses_perkvilles_answers(
+    kiosk: tuple[TestClient, Settings],
+) -> None:
+    client, _ = kiosk
+    client.get("/")
+    before = upstream_calls(client)
+    for _ in range(3):
+        assert "Triple points" in visible_text(client.get("/").text)
+    assert upstream_calls(client) == before
+
+
+def test_kiosk_phone_qr_opens_the_app_on_the_members_own_phone(
+    kiosk: tuple[TestClient, Settings],
+) -> None:
+    client, settings = kiosk
+    page = client.get("/")
+    text = visible_text(page.text)
+    assert "Use your phone" in text
+    assert "Your password stays off this shared screen." in text
+    assert "Or go to testserver" in text
+    svg = re.search(r'<svg role="img"[^>]*>.*?</svg>', page.text, re.S)
+    assert svg is not None
+    assert "<title>QR code: open Summit Rewards on your phone</title>" in svg.group(0)
+    # The code encodes the app's public address: the same modules as segno draws for it.
+    phone_url = f"{settings.public_url}/?from=kiosk"
+    expected = re.search(r' d="([^"]+)"', qr_svg(phone_url, title="").decode())
+    assert expected is not None
+    assert f' d="{expected.group(1)}"' in svg.group(0)
+    # What the phone then shows: the way in, for a phone, not the shared screen's.
+    phone = client.get("/?from=kiosk")
+    assert '<body class="kiosk">' not in phone.text
+    assert 'role="img"' not in phone.text
+    assert "Sign in here on your phone" in visible_text(phone.text)
+    assert 'href="/signin"' in phone.text
+
+
+def test_the_kiosk_qr_opens_the_phone_deployment_when_one_is_configured(
+    settings: Settings, sandbox: Starlette, clock: FakeClock
+) -> None:
+    """MEMBER_APP_PHONE_URL: members scanning the code get a phone's session, not a kiosk's."""
+    phone_app = "https://rewards.summit.example"
+    for client, _ in make_client(settings, sandbox, clock, mode="kiosk", phone_url=phone_app):
+        page = client.get("/")
+        assert "Or go to rewards.summit.example" in visible_text(page.text)
+        expected = re.search(r' d="([^"]+)"', qr_svg(f"{phone_app}/?from=kiosk", title="").decode())
+        assert expected is not None
+        assert f' d="{expected.group(1)}"' in page.text
+
+
+@pytest.mark.parametrize("admin_token", [None, "not-a-real-staff-token"])
+def test_the_attract_screen_without_the_programs_data_still_has_its_ways_in(
+    settings: Settings, sandbox: Starlette, clock: FakeClock, admin_token: str | None
+) -> None:
+    """No staff token, or one Perkville refuses: no offers, but the name, the button and the
+    phone's code."""
+    for client, _ in make_client(settings, sandbox, clock, mode="kiosk", admin_token=admin_token):
+        page = client.get("/")
+        assert page.status_code == 200
+        text = visible_text(page.text)
+        assert "Tap to see your points" in text
+        assert "Use your phone" in text
+        assert "On offer now" not in text
+        assert slides_of(page.text) == []
+
+
+def test_kiosk_more_page_says_done(
+    kiosk: tuple[TestClient, Settings], sandbox_client: TestClient
+) -> None:
+    client, _ = kiosk
+    SignIn(client, sandbox_client)()
+    main = client.get("/more").text.split("<main", 1)[1]
+    assert re.search(r'<button type="submit" class="button [^"]*">Done</button>', main)
+    assert "Sign out" not in visible_text(main)
+    assert "Tap Done when you're finished" in visible_text(main)
 
 
 def test_kiosk_member_pages_show_done_and_a_countdown(

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app import Settings, pwa
-from member_app.brand import palette_for
+from member_app.brand import initial_of, palette_for, parse_hex
 
 from .helpers import FakeClock, SignIn, make_client
 
@@ -64,15 +64,106 @@ def test_short_name_fits_under_an_icon() -> None:
     assert len(pwa.short_name("A" * 40, "B" * 40)) == pwa.SHORT_NAME_MAX
 
 
+def pixels(data: bytes) -> list[list[bytes]]:
+    """An RGBA PNG's pixels, row by row (the encoder writes filter 0 and one IDAT chunk)."""
+    width, height = png_size(data)
+    start = data.index(b"IDAT") + 4
+    length = struct.unpack(">I", data[start - 8 : start - 4])[0]
+    raw = zlib.decompress(data[start : start + length])
+    stride = 1 + 4 * width
+    return [
+        [raw[r * stride + 1 + 4 * x : r * stride + 5 + 4 * x] for x in range(width)]
+        for r in range(height)
+    ]
+
+
+BRAND, ON_BRAND = bytes([0x11, 0x22, 0x33, 0xFF]), bytes([0xFF, 0xFF, 0xFF, 0xFF])
+
+
 def test_icons_use_the_brand_colour() -> None:
-    data = pwa.icon_png(48, True, "#112233", "#FFFFFF")
+    data = pwa.icon_png(48, True, "#112233", "#FFFFFF", "S")
     assert png_size(data) == (48, 48)
-    idat = data[data.index(b"IDAT") + 4 :]
-    raw = zlib.decompressobj().decompress(idat)
-    assert raw[1:5] == bytes([0x11, 0x22, 0x33, 0xFF])  # a maskable icon fills its corners
-    rounded = pwa.icon_png(48, False, "#112233", "#FFFFFF")
-    raw = zlib.decompressobj().decompress(rounded[rounded.index(b"IDAT") + 4 :])
-    assert raw[1:5] == b"\0\0\0\0"  # an "any" icon has rounded (clear) corners
+    assert pixels(data)[0][0] == BRAND  # a maskable icon fills its corners
+    rounded = pwa.icon_png(48, False, "#112233", "#FFFFFF", "S")
+    assert pixels(rounded)[0][0] == b"\0\0\0\0"  # an "any" icon has rounded (clear) corners
+    assert pixels(rounded)[24][2] == BRAND
+
+
+def test_icons_carry_the_programs_initial_inside_the_safe_zone() -> None:
+    size = 96
+    letters = {c: pixels(pwa.icon_png(size, True, "#112233", "#FFFFFF", c)) for c in "SHO"}
+    for letter, rows in letters.items():
+        marked = [
+            (x, y) for y, row in enumerate(rows) for x, pixel in enumerate(row) if pixel != BRAND
+        ]
+        assert any(rows[y][x] == ON_BRAND for x, y in marked), letter  # solid strokes
+        # Everything drawn lies inside the maskable safe zone, a circle of radius 40 %.
+        centre = size / 2
+        assert all(
+            (x + 0.5 - centre) ** 2 + (y + 0.5 - centre) ** 2 <= (0.4 * size) ** 2
+            for x, y in marked
+        ), letter
+    assert letters["S"] != letters["H"] != letters["O"]
+    # No initial to draw: the ring mark, not an empty square.
+    ring = pixels(pwa.icon_png(size, True, "#112233", "#FFFFFF", ""))
+    assert any(pixel == ON_BRAND for row in ring for pixel in row)
+
+
+def test_the_initial_is_the_names_first_letter_or_digit() -> None:
+    assert initial_of("Summit Rewards") == "S"
+    assert initial_of("  harbor perks") == "H"
+    assert initial_of("Élan Club") == "E"
+    assert initial_of("24/7 Fitness") == "2"
+    assert initial_of("東京ジム") == ""  # no glyph for it: the icons show the ring mark
+
+
+def ico_images(data: bytes) -> list[tuple[int, bytes]]:
+    reserved, kind, count = struct.unpack("<HHH", data[:6])
+    assert (reserved, kind) == (0, 1)
+    images = []
+    for i in range(count):
+        width, height, _, _, _, _, length, offset = struct.unpack(
+            "<BBBBHHII", data[6 + 16 * i : 22 + 16 * i]
+        )
+        image = data[offset : offset + length]
+        assert png_size(image) == (width, height)
+        images.append((width, image))
+    return images
+
+
+def test_favicon_is_the_brands_initial_at_tab_sizes(client: TestClient, app: Starlette) -> None:
+    page = client.get("/").text
+    link = re.search(r'<link rel="icon" href="(/favicon\.ico\?v=[0-9a-f]+)"', page)
+    assert link, "no <link rel=icon>"
+    for url in ("/favicon.ico", link.group(1)):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/x-icon"
+        assert "max-age" in response.headers["cache-control"]
+    images = ico_images(client.get("/favicon.ico").content)
+    assert [size for size, _ in images] == [16, 32, 48]
+    state = app.state.member_app
+    business = state.perkville.cached_business(state.settings.business_id)
+    program = business.program_name if business else state.settings.program_name
+    palette = palette_for(business)
+    assert client.get("/favicon.ico").content == pwa.favicon_ico(
+        palette.brand, palette.on_brand, initial_of(program)
+    )
+    centre = pixels(images[1][1])[16]
+    brand = bytes(parse_hex(palette.brand) or (0, 0, 0)) + b"\xff"
+    assert brand in centre and any(pixel != brand for pixel in centre)  # the initial, drawn
+
+
+def test_home_screen_icons_carry_the_programs_initial(client: TestClient, app: Starlette) -> None:
+    state = app.state.member_app
+    business = state.perkville.cached_business(state.settings.business_id)
+    program = business.program_name if business else state.settings.program_name
+    palette = palette_for(business)
+    for name, (size, maskable) in pwa.ICONS.items():
+        served = client.get(f"/icons/{name}.png").content
+        assert served == pwa.icon_png(
+            size, maskable, palette.brand, palette.on_brand, initial_of(program)
+        ), name
 
 
 def test_unknown_icon_is_missing(client: TestClient) -> None:
@@ -94,6 +185,7 @@ def test_service_worker_is_served_from_the_root_with_a_release_version(
     assert any(url.startswith("/static/app.css?v=") for url in precache)
     assert any(url.startswith("/static/app.js?v=") for url in precache)
     assert any(url.startswith("/icons/icon-512.png") for url in precache)
+    assert any(url.startswith("/favicon.ico?v=") for url in precache)
     for url in precache:
         assert client.get(url).status_code == 200, url
 
@@ -138,6 +230,7 @@ def test_base_links_the_manifest_and_icon(client: TestClient) -> None:
     page = client.get("/").text
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
     assert '<link rel="apple-touch-icon" href="/icons/apple-touch-icon.png?v=' in page
+    assert '<link rel="icon" href="/favicon.ico?v=' in page
     assert "data-forget-member" not in page
 
 

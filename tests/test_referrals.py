@@ -1,4 +1,4 @@
-"""Refer a friend: the link, the offer, what the member earns, inviting by email, and the
+"""Refer a friend: the link, the offer, what the member earns, referring by email, and the
 friends already referred."""
 
 from __future__ import annotations
@@ -8,6 +8,9 @@ import re
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+
+from member_app.pages.referrals import referral_offer
+from member_app.perkville.community import Promotion
 
 from .forms import parse_form
 from .helpers import SignIn, visible_text
@@ -57,13 +60,17 @@ def test_referral_page_shows_link_offer_reward_and_referrals(
     assert "New customers only, 18 or older" in text
     assert "Free Month at Northgate" not in text
     assert "/media/promotions/601.svg" in response.text
-    # What Maya earns: the REFERRAL earning rule.
+    # The headline reads as a sentence; what Maya earns: the REFERRAL earning rule.
+    assert "<h1>Refer a friend to Summit Fitness</h1>" in response.text
     assert "You earn 100 points for each friend you refer." in text
+    # One word for one thing: referring, never "inviting" or "bringing" a friend.
+    assert "invit" not in text.lower()
+    assert "bring a friend" not in text.lower()
     # The seeded referrals, newest first, with statuses and dates.
-    assert "casey@example.net Sent Invited Nov 18, 2026" in text
-    assert "pending@example.com Completed Invited Oct 2, 2026 · Completed Oct 15, 2026" in text
-    assert "drew@example.net Void Invited Jun 5, 2026" in text
-    assert text.index("casey@") < text.index("pending@") < text.index("drew@")
+    assert "casey@example.net Sent Referred Nov 18, 2026" in text
+    assert "riley@example.net Completed Referred Oct 2, 2026 · Completed Oct 15, 2026" in text
+    assert "drew@example.net Void Referred Jun 5, 2026" in text
+    assert text.index("casey@") < text.index("riley@") < text.index("drew@")
 
 
 def test_sending_a_referral_confirms_once_and_lists_it(
@@ -84,10 +91,10 @@ def test_sending_a_referral_confirms_once_and_lists_it(
     assert response.headers["location"] == "/referrals"
     page = client.get("/referrals")
     text = visible_text(page.text)
-    assert "Invitation sent!" in text
-    assert "robin@example.net Sent Invited" in text
+    assert "Referral sent!" in text
+    assert "robin@example.net Sent Referred" in text
     # One-shot: a reload no longer confirms.
-    assert "Invitation sent" not in visible_text(client.get("/referrals").text)
+    assert "Referral sent" not in visible_text(client.get("/referrals").text)
     # And in Perkville: a SENT referral from Maya, at her home location, with the details.
     assert maya_referrals(sandbox)["robin@example.net"] == "SENT"
     created = next(
@@ -105,7 +112,7 @@ def test_sending_a_referral_confirms_once_and_lists_it(
         ("", "Enter your friend's email address."),
         ("pending@example.com", "This person is already a customer, so they can't be referred."),
         ("member@example.com", "That's your own email address."),
-        ("casey@example.net", "You've already invited this friend."),
+        ("casey@example.net", "You've already referred this friend."),
     ],
 )
 def test_refused_referral_is_explained_and_keeps_the_input(
@@ -179,3 +186,20 @@ def test_member_who_has_not_joined_is_sent_to_join(sign_in: SignIn, client: Test
     assert response.status_code == 303
     assert response.headers["location"] == "/join"
     assert client.get("/referrals/qr.svg").status_code == 404
+
+
+def test_a_locations_own_referral_offer_wins_over_the_all_locations_one() -> None:
+    """Reference, Promotion: asked for a location, the all-locations offer only stands in
+    when the location has none of its own; asked for none, it is the one."""
+
+    def offer(title: str, everywhere: bool) -> Promotion:
+        return Promotion.from_api(
+            {"title": title, "type": "REFERRAL", "eligible_at_all_locations": everywhere}
+        )
+
+    everywhere, downtown = offer("Everywhere", True), offer("Downtown only", False)
+    assert referral_offer([everywhere, downtown], 11) == downtown
+    assert referral_offer([downtown, everywhere], 11) == downtown
+    assert referral_offer([everywhere], 11) == everywhere
+    assert referral_offer([downtown, everywhere], None) == everywhere
+    assert referral_offer([], 11) is None

@@ -160,9 +160,7 @@ def test_a_redeem_whose_answer_was_lost_is_replayed_and_spends_once(
     assert ledger["duplicates"] == 0
     maya = next(u for u in ledger["users"] if u["connection_id"] == MAYA_CONNECTION)
     assert maya["balance"] == before - cost
-    assert "Redeemed! Here is your voucher." in visible_text(
-        client.get(answer.headers["location"]).text
-    )
+    assert "Redeemed!" in visible_text(client.get(answer.headers["location"]).text)
 
 
 def _lost_once_seed() -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from tests.sandbox_helpers import (
@@ -157,7 +158,7 @@ def test_admin_sees_the_customers_of_their_business_only(
     sandbox_client: TestClient, admin: Headers
 ) -> None:
     body = get_list(sandbox_client, "/v2/users/", admin)
-    assert ids(body, "user_id") == [1001, 1003]
+    assert ids(body, "user_id") == [1001, 1003, 1005]  # Maya, Jordan, Riley
     for obj in body["objects"]:
         assert obj["resource_uri"] == f"/v2/users/{obj['user_id']}/"
         assert_iso_datetimes(obj)
@@ -174,7 +175,9 @@ def test_users_filter_by_email_and_last_mod_dt(sandbox_client: TestClient, admin
     body = get_list(sandbox_client, "/v2/users/?emails__email=Pending@Example.com", admin)
     assert ids(body, "user_id") == [1003]
     body = get_list(sandbox_client, "/v2/users/?last_mod_dt__gte=2026-02-01T00:00:00Z", admin)
-    assert ids(body, "user_id") == [1003]
+    assert ids(body, "user_id") == [1003, 1005]
+    body = get_list(sandbox_client, "/v2/users/?last_mod_dt__gte=2026-10-01T00:00:00Z", admin)
+    assert ids(body, "user_id") == [1005]
 
 
 # --- connections --------------------------------------------------------------------------------
@@ -221,8 +224,8 @@ def test_admin_sees_the_connections_of_their_business_only(
     sandbox_client: TestClient, admin: Headers
 ) -> None:
     body = get_list(sandbox_client, "/v2/connections/?business=4", admin)
-    assert ids(body, "connection_id") == [3001, 3003]
-    assert body["meta"]["total_count"] == 2
+    assert ids(body, "connection_id") == [3001, 3003, 3005]
+    assert body["meta"]["total_count"] == 3
     assert get_list(sandbox_client, "/v2/connections/?business=5", admin)["objects"] == []
     assert ids(get_list(sandbox_client, "/v2/connections/?user=1004", admin), "connection_id") == []
     response = sandbox_client.get("/v2/connections/3004/", headers=admin)
@@ -239,18 +242,20 @@ def test_admin_sees_the_connections_of_their_business_only(
         ("user__in=1003", [3003]),
         ("business=4&point_balance__gte=1250", [3001]),
         ("business=4&point_balance__gt=1250", []),
-        ("business=4&point_balance__lte=500", [3003]),
-        ("business=4&point_balance__lt=120", []),
+        ("business=4&point_balance__lte=500", [3003, 3005]),
+        ("business=4&point_balance__lt=120", [3005]),
+        ("business=4&point_balance__lt=80", []),
         ("business=4&status=PENDING", [3003]),
-        ("business=4&status__in=ACTIVE,IMPORTED", [3001]),
-        ("business=4&status=active", [3001]),  # string filters ignore case
+        ("business=4&status__in=ACTIVE,IMPORTED", [3001, 3005]),
+        ("business=4&status=active", [3001, 3005]),  # string filters ignore case
         ("user__emails__email=pending@example.com", [3003]),
         ("business=4&last_mod_dt__gte=2026-10-20T00:00:00Z", [3001]),
         ("business=4&last_mod_dt__gte=2026-10-20T00:00:00%2B00:00", [3001]),
-        ("business=4&last_mod_dt__lt=2026-10-20%2000%3A00Z", [3003]),  # the reference's form
-        ("business=4&last_mod_dt__lte=2026-10-15T10:00:00-07:00", [3003]),  # 17:00 UTC
-        ("business=4&last_mod_dt__lt=2026-10-15T10:00:00-07:00", []),
-        ("business=4&last_transaction_dt__gte=2026-11-01", [3001]),  # null never matches
+        ("business=4&last_mod_dt__lt=2026-10-20%2000%3A00Z", [3003, 3005]),  # the reference's form
+        ("business=4&last_mod_dt__lte=2026-10-15T10:00:00-07:00", [3003, 3005]),  # 17:00 UTC
+        ("business=4&last_mod_dt__lt=2026-10-15T10:00:00-07:00", [3005]),
+        ("business=4&last_transaction_dt__gte=2026-11-01", [3001, 3005]),
+        ("business=4&last_transaction_dt__lt=2026-11-01", [3003]),
         ("business=4&connection_id__in=3001,3004", [3001]),
     ],
 )
@@ -260,6 +265,15 @@ def test_connection_filters(
     body = get_list(sandbox_client, f"/v2/connections/?{query}", admin)
     assert ids(body, "connection_id") == expected
     assert body["meta"]["total_count"] == len(expected)
+
+
+def test_a_null_field_matches_no_filter(
+    sandbox: Starlette, sandbox_client: TestClient, admin: Headers
+) -> None:
+    sandbox.state.store.connections[3003].last_transaction_dt = None
+    for query in ("last_transaction_dt__lt=2026-11-01", "last_transaction_dt__gte=2000-01-01"):
+        body = get_list(sandbox_client, f"/v2/connections/?business=4&{query}", admin)
+        assert 3003 not in ids(body, "connection_id"), query
 
 
 @pytest.mark.parametrize(
@@ -315,11 +329,11 @@ def test_pagination_links_walk_the_whole_list(sandbox_client: TestClient, member
 
 
 def test_pagination_keeps_the_filters(sandbox_client: TestClient, admin: Headers) -> None:
-    page = get_list(sandbox_client, "/v2/connections/?business=4&limit=1", admin)
-    assert ids(page, "connection_id") == [3001]
-    assert page["meta"]["total_count"] == 2
+    page = get_list(sandbox_client, "/v2/connections/?business=4&limit=2", admin)
+    assert ids(page, "connection_id") == [3001, 3003]
+    assert page["meta"]["total_count"] == 3
     nxt = get_list(sandbox_client, page["meta"]["next"], admin)
-    assert ids(nxt, "connection_id") == [3003]
+    assert ids(nxt, "connection_id") == [3005]
     assert nxt["meta"]["next"] is None
 
 

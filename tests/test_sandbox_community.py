@@ -58,6 +58,12 @@ def pending(sandbox_client: TestClient) -> Headers:
 
 
 @pytest.fixture
+def friend(sandbox_client: TestClient) -> Headers:
+    """Riley (user 1005, connection 3005 ACTIVE), whom Maya referred."""
+    return token_for(sandbox_client, "riley@example.net")
+
+
+@pytest.fixture
 def alex(sandbox_client: TestClient) -> Headers:
     """Alex (user 1004): a customer of business 5 only."""
     return token_for(sandbox_client, "alex@example.com")
@@ -208,7 +214,7 @@ def test_challenge_shape(sandbox_client: TestClient, member: Headers) -> None:
         "description": "Any group class on the schedule.",
         "detail_link": "https://summit-fitness.example/classes",
         "display_order": 2,
-        "progress_perk": "/v2/perks/9102/",
+        "progress_perk": "/v2/perks/102/",  # the Group fitness class earning rule
         "required_quantity": 2,
         "resource_uri": "/v2/challenge-requirements/902/",
         "title": "Take 2 group classes",
@@ -369,8 +375,8 @@ def test_requirement_summaries_show_progress(
         "challenge", "challenge_connection", "challenge_perk_requirement", "completed_dt",
         "completed_requirement", "created_dt", "earned_quantity", "last_mod_dt", "resource_uri",
     }  # fmt: skip
-    # Five more check-ins (perk 9101) complete the November challenge.
-    record_challenge_progress(store, user_id=1001, business_id=4, perk_id=9101, quantity=5)
+    # Five more check-ins (perk 101) complete the November challenge.
+    record_challenge_progress(store, user_id=1001, business_id=4, perk_id=101, quantity=5)
     summary = sandbox_client.get(
         "/v2/challenge-connection-requirement-summaries/871/", headers=member
     ).json()
@@ -383,8 +389,8 @@ def test_requirement_summaries_show_progress(
 def test_progress_only_counts_at_the_challenges_locations(store: Store) -> None:
     store.connections[3001].home_location_id = 13  # now eligible for the Northgate challenge
     joined = set_join_status(store, 1001, store.challenges[CHALLENGE_INELIGIBLE], "ACTIVE")
-    record_challenge_progress(store, user_id=1001, business_id=4, perk_id=9105, location_id=11)
-    record_challenge_progress(store, user_id=1001, business_id=4, perk_id=9105, location_id=13)
+    record_challenge_progress(store, user_id=1001, business_id=4, perk_id=101, location_id=11)
+    record_challenge_progress(store, user_id=1001, business_id=4, perk_id=101, location_id=13)
     earned = [
         s.earned_quantity
         for s in store.challenge_summaries.values()
@@ -401,7 +407,9 @@ def refer(client: TestClient, headers: Headers, **fields: Any) -> Any:
     return client.post("/v2/referrals/", headers=headers, json=body)
 
 
-def test_referral_list(sandbox_client: TestClient, member: Headers, pending: Headers) -> None:
+def test_referral_list(
+    sandbox_client: TestClient, member: Headers, pending: Headers, friend: Headers
+) -> None:
     mine = get_objects(sandbox_client, "/v2/referrals/?referral_from_user=me", member)
     assert [(r["resource_uri"], r["referral_status"]) for r in mine] == [
         ("/v2/referrals/701/", "SENT"),
@@ -410,12 +418,13 @@ def test_referral_list(sandbox_client: TestClient, member: Headers, pending: Hea
     ]
     completed = mine[1]
     assert completed["completed_dt"] == "2026-10-15T17:05:00+00:00"
-    assert completed["referral_to_user"] == "/v2/users/1003/"
+    assert completed["referral_to_user"] == "/v2/users/1005/"  # Riley, who joined
     assert mine[0]["completed_dt"] is None
     # Alex's referral at Harbor Yoga is not Maya's to see.
     assert "/v2/referrals/704/" not in uris(get_objects(sandbox_client, "/v2/referrals/", member))
-    # The referee sees the referral too.
-    assert uris(get_objects(sandbox_client, "/v2/referrals/", pending)) == ["/v2/referrals/702/"]
+    # The referee sees the referral too; Jordan, who was never referred, sees none.
+    assert uris(get_objects(sandbox_client, "/v2/referrals/", friend)) == ["/v2/referrals/702/"]
+    assert get_objects(sandbox_client, "/v2/referrals/", pending) == []
     sent = get_objects(sandbox_client, "/v2/referrals/?referral_status=SENT", member)
     assert uris(sent) == ["/v2/referrals/701/"]
 
@@ -648,14 +657,14 @@ def test_leaving_and_rejoining_needs_the_current_terms(
     left = sandbox_client.patch(url, headers=member, json={"status": "INACTIVE"})
     assert left.status_code == 202
     assert left.json()["status"] == "INACTIVE"
-    assert left.json()["rewards_program_join_dt"] == "2025-09-01T10:05:00+00:00"
+    assert left.json()["rewards_program_join_dt"] == "2025-09-01T17:05:00+00:00"
     # Maya accepted version 61 in 2025; the active version is 62.
     response = sandbox_client.patch(url, headers=member, json={"status": "ACTIVE"})
     assert_api_error(response, 400, INVALID, code="pv_connection_agreement_required")
     accept(sandbox_client, admin, {"agreement_version": AGREEMENT_TERMS, "user": 1001})
     rejoined = sandbox_client.patch(url, headers=member, json={"status": "ACTIVE"})
     assert rejoined.status_code == 202
-    assert rejoined.json()["rewards_program_join_dt"] == "2025-09-01T10:05:00+00:00"
+    assert rejoined.json()["rewards_program_join_dt"] == "2025-09-01T17:05:00+00:00"
     assert rejoined.json()["point_balance"] == 1250  # no second join bonus
 
 

@@ -261,13 +261,14 @@ def test_earning_rules_carry_their_bonuses(sandbox_client: TestClient, member: H
         "required_to_earn": 4,
         "start_date": "2026-01-05",
     }
+    # November: 7 check-ins and 2 classes (either counts).
     assert (monthly["frequency"], monthly["earned_count"], monthly["required_to_earn"]) == (
         "MONTHLY",
-        8,
+        9,
         12,
     )
     assert [(b["frequency"], b["earned_count"]) for b in klass["frequency_bonuses"]] == [
-        ("MONTHLY", 8),
+        ("MONTHLY", 9),
         ("FROM_DATE", 3),
     ]
     assert [b["perk_id"] for b in klass["time_bonuses"]] == [122]
@@ -302,9 +303,14 @@ def test_frequency_windows_restart(
         rules = objects(sandbox_client, url, member)
         return {b["frequency"]: b["earned_count"] for r in rules for b in r["frequency_bonuses"]}
 
-    assert progress() == {"WEEKLY": 2, "MONTHLY": 8, "FROM_DATE": 3}
-    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday: a new week
-    assert progress() == {"WEEKLY": 0, "MONTHLY": 8, "FROM_DATE": 3}
+    assert progress() == {"WEEKLY": 2, "MONTHLY": 9, "FROM_DATE": 3}
+    # Weeks and months start at midnight on the gym's clocks (Portland), not UTC's.
+    clock.set(datetime(2026, 11, 23, 7, 59, tzinfo=UTC))  # Sunday, 11:59 pm in Portland
+    assert progress() == {"WEEKLY": 2, "MONTHLY": 9, "FROM_DATE": 3}
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Monday, 1 am: a new week
+    assert progress() == {"WEEKLY": 0, "MONTHLY": 9, "FROM_DATE": 3}
+    clock.set(datetime(2026, 12, 1, 7, 59, tzinfo=UTC))  # still November 30 there
+    assert progress() == {"WEEKLY": 0, "MONTHLY": 9, "FROM_DATE": 3}
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # a new month
     assert progress() == {"WEEKLY": 0, "MONTHLY": 0, "FROM_DATE": 3}
 
@@ -413,9 +419,9 @@ def test_point_history_is_the_members_own_newest_first(
     sandbox_client: TestClient, member: Headers
 ) -> None:
     body = get_ok(sandbox_client, "/v2/transactions/", member)  # no filter needed
-    assert body["meta"]["total_count"] == 181
+    assert body["meta"]["total_count"] == 198
     txns = body["objects"]
-    assert txns[0]["transaction_dt"] == "2026-11-20T07:42:00+00:00"
+    assert txns[0]["transaction_dt"] == "2026-11-20T15:42:00+00:00"  # 7:42 am in Portland
     assert [t["title"] for t in txns[:3]] == [
         "Thanksgiving week triple points",
         "Early bird double points",
@@ -461,14 +467,15 @@ def test_seeded_ledger_adds_up(sandbox_client: TestClient, member: Headers) -> N
 @pytest.mark.parametrize(
     ("query", "count"),
     [
-        ("user=me&biz=4", 181),
+        ("user=me&biz=4", 198),
         ("business=4&perk__classification=REDEEM", 8),
         ("business=4&perk__classification=EARN&transaction_status=VOID", 2),
         ("transaction_status__in=VOID,VOID_REF", 6),
-        ("transaction_dt__gte=2026-11-16T00:00:00Z&transaction_dt__lte=2026-11-21", 6),
-        ("transaction_dt__gte=2026-11-01%2000%3A00Z", 13),
-        ("perk=101&location=12", 17),
-        ("user__emails__email=member@example.com&perk__type=PROGRESS_ACTIVITY", 8),
+        ("transaction_dt__gte=2026-11-16T00:00:00Z&transaction_dt__lte=2026-11-21", 5),
+        ("transaction_dt__gte=2026-11-01%2000%3A00Z", 16),
+        ("perk=101&location=12", 15),
+        # 8 workouts logged, 8 cardio and 4 strength sessions (the challenges')
+        ("user__emails__email=member@example.com&perk__type=PROGRESS_ACTIVITY", 20),
         ("business=5", 0),
     ],
 )
@@ -490,7 +497,7 @@ def test_admins_must_name_a_user(sandbox_client: TestClient, admin: Headers) -> 
         response = sandbox_client.get(f"/v2/transactions/?{query}", headers=admin)
         assert_api_error(response, 400, "invalid_request_error", field="__all__", code="required")
     body = get_ok(sandbox_client, "/v2/transactions/?user=1001", admin)
-    assert body["meta"]["total_count"] == 181
+    assert body["meta"]["total_count"] == 198
     query = "/v2/transactions/?user__emails__email=pending@example.com"
     assert get_ok(sandbox_client, query, admin)["meta"]["total_count"] == 9
     # Alex is Harbor Yoga's customer: out of reach.

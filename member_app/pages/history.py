@@ -76,22 +76,34 @@ def parse_filters(request: Request) -> tuple[Filters, list[str]]:
 
 @dataclass(frozen=True, slots=True)
 class Line:
+    """One line of the history as the member reads it."""
+
     txn: Transaction
-    when: datetime | None
-    change: str  # "+120", "−300", or "×2" for a 0-point activity
+    when: datetime | None  # in the program's time zone
+    points: str | None  # "+120", "−300"; None when the line moves no points (an activity)
+    detail: str | None  # "49 × 1 point", "2 logged · no points"
     earned: bool
     voided: bool
 
 
+def _points(n: int) -> str:
+    return f"{n:,} point{'' if abs(n) == 1 else 's'}"
+
+
 def line_of(txn: Transaction, zone: ZoneInfo) -> Line:
-    total = txn.points * txn.quantity
+    """Points as points, signed; a 0-point activity as what it is, with how many were logged
+    (reference, Transaction: the total is points × quantity; Perkville's point history guide
+    shows 0-point perks by their quantity)."""
     earned = txn.classification != "REDEEM"
-    if txn.points == 0:
-        change = f"×{txn.quantity}"
-    else:
-        change = f"{'+' if earned else '−'}{abs(total):,}"
     when = txn.when.astimezone(zone) if txn.when else None
-    return Line(txn, when, change, earned, txn.status == "VOID")
+    voided = txn.status == "VOID"
+    if txn.points == 0:
+        logged = f"{txn.quantity:,} logged" if txn.quantity != 1 else "Activity"
+        activity = f"{logged} · no points" if earned else "No points spent"
+        return Line(txn, when, None, activity, earned, voided)
+    change = f"{'+' if earned else '−'}{abs(txn.points * txn.quantity):,}"
+    each = f"{txn.quantity:,} × {_points(txn.points)}" if txn.quantity > 1 else None
+    return Line(txn, when, change, each, earned, voided)
 
 
 async def history(request: Request) -> Response:
@@ -131,7 +143,14 @@ async def history(request: Request) -> Response:
             "page": page,
             "filters": filters,
             "problems": problems,
-            "next_query": filters.query(offset=filters.offset + PAGE_SIZE),
+            "newer_query": (
+                filters.query(offset=max(filters.offset - PAGE_SIZE, 0))
+                if filters.offset > 0
+                else None
+            ),
+            "older_query": (
+                filters.query(offset=filters.offset + PAGE_SIZE) if page.has_more else None
+            ),
         },
         status_code=400 if problems else 200,
         business=business,

@@ -43,10 +43,10 @@ REFUSALS = {
         "The program's terms have changed. Please read and accept them again to join."
     ),
 }
-GENERIC_REFUSAL = "Perkville couldn't complete your joining. Please try again in a moment."
+GENERIC_REFUSAL = "We couldn't finish joining you just now. Please try again in a moment."
 NOT_RECORDED = (
     "We couldn't record that you accepted the terms, so you haven't joined yet. Please try "
-    "again, or join on Perkville."
+    "again, or join on the rewards website."
 )
 UNTICKED = "To join, tick the box to accept the program terms."
 
@@ -55,6 +55,7 @@ UNTICKED = "To join, tick the box to accept the program terms."
 class Agreement:
     version: AgreementVersion
     parts: tuple[tuple[str, str | None], ...]  # (text, link target or None), in order
+    title: str  # the business's name for it ("Summit Rewards program terms")
 
     @property
     def field(self) -> str:
@@ -78,6 +79,13 @@ class JoinPage:
     def offered(self) -> list[Agreement]:
         """The agreements shown with a checkbox (optional ones only when they can be recorded)."""
         return self.agreements if self.can_record else []
+
+
+def agreement_of(version: AgreementVersion, business: Business) -> Agreement:
+    """An agreement as members read it: its title, and its text with the links made links.
+    Without a name from the business, the title says what it is in the program's words."""
+    fallback = f"{business.program_name} terms" if version.required else "Optional extra"
+    return Agreement(version, linked(version.text), version.name.strip() or fallback)
 
 
 def linked(text: str) -> tuple[tuple[str, str | None], ...]:
@@ -107,7 +115,7 @@ async def _page(request: Request, member: Member) -> JoinPage:
         business,
         connection,
         next((rule.points for rule in rules if rule.type == "REGISTRATION"), None),
-        [Agreement(v, linked(v.text)) for v in versions if v.version_id not in done],
+        [agreement_of(v, business) for v in versions if v.version_id not in done],
         settings.admin_token is not None,
     )
 
@@ -148,7 +156,7 @@ async def _join(
 
 
 async def join(request: Request) -> Response:
-    """Invite a member who hasn't joined to join (GET), and join them (POST)."""
+    """Offer a member who hasn't joined the program's terms (GET), and join them (POST)."""
     member = require_member(request)
     form = await checked_form(request) if request.method == "POST" else None
     page = await _page(request, member)

@@ -1,4 +1,5 @@
-"""The "More" tab: the rest of the app, and signing out."""
+"""The "More" tab: the rest of the app (challenges, referrals, history, profile, help), and
+signing out."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from .common import require_member
 
 
 async def more(request: Request) -> Response:
-    """Links to history and the other pages, and the sign-out button."""
-    require_member(request)
-    return render(request, "more/index.html", {"tab": "more"})
+    """Links to the other pages, who is signed in, and the sign-out button ("Done" on a
+    kiosk)."""
+    member = require_member(request)
+    return render(request, "more/index.html", {"tab": "more", "first_name": member.first_name})
 
 
 routes = [Route("/more", more, name="more")]

@@ -1,5 +1,5 @@
 """Refer a friend: the member's referral link (copy, share, QR), the offer their friend gets,
-what the member earns, a form to invite a friend by email, and the friends already referred."""
+what the member earns, a form to refer a friend by email, and the friends already referred."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ REFUSALS = {
     ),
     "pv_referral_already_sent": (
         "email",
-        "You've already invited this friend. Their invitation is still open.",
+        "You've already referred this friend. Their offer is still open.",
     ),
     "invalid": ("email", "Enter a valid email address, like name@example.com."),
     "pv_referral_referrer_not_customer": (
@@ -54,7 +54,7 @@ REFUSALS = {
         "Only members of the rewards program can refer friends.",
     ),
 }
-GENERIC_REFUSAL = ("form", "Perkville couldn't send this invitation. Please try again.")
+GENERIC_REFUSAL = ("form", "We couldn't send this referral. Please try again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +119,14 @@ def line_of(referral: Referral, zone: ZoneInfo) -> ReferralLine:
     )
 
 
-def referral_offer(promotions: list[Promotion]) -> Promotion | None:
-    """The referral offer to show: Perkville has already picked the location's own offer over
-    the all-locations one (reference, Promotion); without a location, the all-locations one."""
+def referral_offer(promotions: list[Promotion], location_id: int | None) -> Promotion | None:
+    """The referral offer to show. Asked for a location, the location's own offer when there
+    is one, else the all-locations one (reference, Promotion: "if there is no
+    location-specific promotion, the eligible_at_all_locations promotion will be returned");
+    asked for none, the all-locations one."""
     offers = [p for p in promotions if p.type == "REFERRAL"] or promotions
-    return min(offers, key=lambda p: not p.all_locations, default=None)
+    everywhere_last = location_id is not None
+    return min(offers, key=lambda p: p.all_locations == everywhere_last, default=None)
 
 
 async def _page(request: Request, member: Member) -> ReferralPage:
@@ -150,7 +153,7 @@ async def _page(request: Request, member: Member) -> ReferralPage:
     return ReferralPage(
         business,
         connection,
-        referral_offer(promotions),
+        referral_offer(promotions, connection.home_location_id),
         next((rule for rule in rules if rule.type == "REFERRAL"), None),
         [line_of(r, zone) for r in newest_first],
     )
@@ -179,7 +182,7 @@ async def _send(
 
 
 async def referrals(request: Request) -> Response:
-    """Show the member's referral link, offer and referrals (GET); invite a friend (POST)."""
+    """Show the member's referral link, offer and referrals (GET); refer a friend (POST)."""
     member = require_member(request)
     form = await checked_form(request) if request.method == "POST" else None
     page = await _page(request, member)

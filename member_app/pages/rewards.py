@@ -6,14 +6,19 @@ import asyncio
 import logging
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import date
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..perkville import Business, Connection, Level, PerkvilleRefused, PerkvilleRequestError
+from ..perkville import (
+    Business,
+    Connection,
+    PerkvilleError,
+    PerkvilleRefused,
+    PerkvilleRequestError,
+)
 from ..perkville.program import Reward
 from ..state import app_state
 from ..web.session import REDEEM_ATTEMPTS, Member, mark_stale
@@ -27,7 +32,9 @@ from .common import (
     require_member,
     today,
 )
+from .eligibility import UNREAD, Redemptions, RewardsList, Standing, assess
 from .place import Place, at_member_location
+from .vouchers import own_instructions
 
 log = logging.getLogger(__name__)
 
@@ -52,74 +59,40 @@ REFUSALS = {
     ),
     "pv_perk_inactive": "This reward isn't available right now.",
 }
-HOME_ONLY = "Only at your home location."
 GENERIC_REFUSAL = "Perkville couldn't redeem this reward. Your points were not spent."
-
 _ATTEMPT = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 _ATTEMPTS_KEPT = 5
+# How many of an identified member's redemptions are read, newest first: one page. A limit
+# whose period reaches further back than that is said to be unknown (eligibility.py).
+REDEMPTIONS_READ = 100
 
 
-@dataclass(frozen=True, slots=True)
-class RewardCard:
-    reward: Reward
-    reason: str | None  # why it cannot be redeemed now; None when it can
-    points_needed: int
-
-    @property
-    def can_redeem(self) -> bool:
-        return self.reason is None
-
-
-def assess(
-    reward: Reward,
-    connection: Connection | None,
-    levels: list[Level],
-    on: date,
-    *,
-    home_name: str | None = None,
-) -> RewardCard:
-    """Say whether this reward can be redeemed now, and if not, why."""
-    balance = connection.point_balance if connection else 0
-    needed = max(reward.points - balance, 0)
-    level_names = {lv.level_id: lv for lv in levels}
-    required = level_names.get(reward.required_level_id) if reward.required_level_id else None
-    current = level_names.get(connection.level_id) if connection and connection.level_id else None
-    reason: str | None = None
-    if connection is None or not connection.joined:
-        reason = "Join the rewards program to redeem rewards."
-    elif reward.is_external:
-        reason = None if reward.external_reward_url else "Ask at the front desk for this one."
-    elif reward.has_met_limit:
-        reason = "You've reached the limit for this reward" + (
-            f". Next chance: {reward.next_redemption:%b %-d, %Y}."
-            if reward.next_redemption
-            else "."
+async def redemptions(request: Request, member: Member) -> Redemptions | None:
+    """An identified member's redemptions (None for a member signed in with their own token,
+    whose rewards view says their limits). Without an answer, every limit is unknown."""
+    if not member.identified:
+        return None
+    state = app_state(request)
+    try:
+        page = await state.perkville.transactions(
+            member.caller,
+            state.settings.business_id,
+            limit=REDEMPTIONS_READ,
+            classification="REDEEM",
         )
-    elif required and (current is None or current.point_floor < required.point_floor):
-        reason = f"Unlocks at {required.name} level."
-    elif reward.start_date and reward.start_date > on:
-        reason = f"Available from {reward.start_date:%b %-d, %Y}."
-    elif reward.end_date and reward.end_date < on:
-        reason = "This reward has ended."
-    elif reward.must_redeem_at_home_location and reward.loc_id not in {
-        None,
-        connection.home_location_id,
-    }:
-        reason = f"Only at your home location ({home_name})." if home_name else HOME_ONLY
-    elif needed:
-        reason = f"You need {needed:,} more points."
-    elif reward.can_redeem is False:
-        reason = "Not available to you right now."
-    return RewardCard(reward, reason, needed)
+    except PerkvilleError as exc:
+        log.info("redemptions of member %s unread: %s", member.user_id, type(exc).__name__)
+        return UNREAD
+    return Redemptions.of(page.items, not page.has_more, ZoneInfo(state.settings.timezone))
 
 
 async def _program(
     request: Request, member: Member
-) -> tuple[Business, Connection | None, list[Level], list[Reward], Place]:
+) -> tuple[Business, list[Reward], Place, Standing]:
     state = app_state(request)
     business_id, perkville = state.settings.business_id, state.perkville
     # Rewards differ by location (reference, Redeeming Rules: loc_id).
-    business, levels, (place, connection, rewards) = await asyncio.gather(
+    business, levels, (place, connection, rewards), history = await asyncio.gather(
         perkville.business(member.caller, business_id),
         perkville.levels(member.caller, business_id),
         at_member_location(
@@ -127,25 +100,27 @@ async def _program(
             member,
             lambda loc_id: perkville.redeeming(member.caller, business_id, loc_id),
         ),
+        redemptions(request, member),
     )
-    return business, connection, levels, rewards, place
-
-
-def _home_name(place: Place) -> str | None:
-    return place.home.name if place.home else None
+    home = place.home.name if place.home else None
+    return business, rewards, place, Standing(connection, levels, today(request), home, history)
 
 
 async def rewards_index(request: Request) -> Response:
-    """Show the rewards, what each costs, and why any cannot be redeemed yet."""
+    """Show the rewards: those to redeem now first, then the rest by the points still
+    needed, each with what it costs and why it can't be redeemed yet."""
     member = require_member(request)
-    business, connection, levels, rewards, place = await _program(request, member)
-    on = today(request)
-    home = _home_name(place)
-    cards = [assess(r, connection, levels, on, home_name=home) for r in rewards]
+    business, rewards, place, standing = await _program(request, member)
     return render(
         request,
         "rewards/index.html",
-        {"cards": cards, "connection": connection, "tab": "rewards", "place": place},
+        {
+            "rewards": RewardsList([assess(r, standing) for r in rewards]),
+            "connection": standing.connection,
+            "identified": member.identified,
+            "tab": "rewards",
+            "place": place,
+        },
         business=business,
     )
 
@@ -185,8 +160,8 @@ async def redeem(request: Request) -> Response:
     """Confirm a redemption (GET) and carry it out (POST), exactly once."""
     member = require_member(request)
     perk_id = path_id(request, "perk_id")
-    business, connection, levels, rewards, place = await _program(request, member)
-    require_joined(connection)  # redeeming is for members who have joined
+    business, rewards, place, standing = await _program(request, member)
+    connection = require_joined(standing.connection)  # redeeming is for members who have joined
     reward = next((r for r in rewards if r.perk_id == perk_id), None)
     if perk_id is None or reward is None:
         return render(
@@ -196,7 +171,7 @@ async def redeem(request: Request) -> Response:
             status_code=404,
             business=business,
         )
-    card = assess(reward, connection, levels, today(request), home_name=_home_name(place))
+    card = assess(reward, standing)
     location_id = _location_for(reward, connection, place)
     error: str | None = None
 
@@ -222,7 +197,6 @@ async def redeem(request: Request) -> Response:
     attempt = _attempt_for(request, reward.perk_id, fresh=again)
     recent = _done_voucher(request, reward.perk_id, attempt)
     location = next((loc for loc in place.locations if loc.location_id == location_id), None)
-    balance = connection.point_balance if connection else 0
     return render(
         request,
         "rewards/redeem.html",
@@ -230,8 +204,10 @@ async def redeem(request: Request) -> Response:
             "tab": "rewards",
             "card": card,
             "reward": reward,
-            "balance": balance,
-            "balance_after": balance - reward.points,
+            "instructions": own_instructions(reward.instructions),
+            "balance": card.balance,
+            "balance_after": card.balance - reward.points,
+            "identified": member.identified,
             "location": location,
             "place": place,
             "attempt": attempt,
@@ -243,11 +219,11 @@ async def redeem(request: Request) -> Response:
     )
 
 
-def _location_for(reward: Reward, connection: Connection | None, place: Place) -> int | None:
+def _location_for(reward: Reward, connection: Connection, place: Place) -> int | None:
     """Where to redeem: the chosen location, except that a home-location-only reward must be
     redeemed at home (reference, Transaction: must_redeem_at_home_location)."""
     if reward.must_redeem_at_home_location:
-        return connection.home_location_id if connection else None
+        return connection.home_location_id
     return place.loc_id or reward.loc_id
 
 

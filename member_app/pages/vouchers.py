@@ -1,8 +1,10 @@
-"""The member's vouchers: the list, one voucher with its code, and marking one used."""
+"""The member's vouchers: the list, one voucher with its code, the moment after redeeming,
+and marking one used."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -10,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..perkville import Business, PerkvilleNotFound, PerkvilleRequestError
+from ..perkville import Business, PerkvilleNotFound, PerkvilleRequestError, PerkvilleUnavailable
 from ..perkville.program import Location, Voucher
 from ..state import app_state
 from ..web.session import mark_stale
@@ -27,43 +29,142 @@ STATUS_LABELS = {
     "PROCESSING": "Processing",
     "EMAILED_REWARD": "Sent by email",
     "CREDITED": "Credited",
-    "ISSUED": "Issued",
+    # Reference, voucher statuses: an ISSUED voucher carries a coupon code to use as it is.
+    "ISSUED": "Ready to use",
 }
+# Done with: nothing to show at the front desk any more (reference, User Voucher: `status`).
+PAST_STATUSES = frozenset({"USED", "EXPIRED", "VOIDED", "CREDITED"})
+
+# Perkville fills in a reward's redemption instructions with its own default when the business
+# writes none (reference, Perk: `redemption_instructions`, 'Defaults to "Print or show on
+# phone"'), and a voucher carries them as its `details`. Written for a printed voucher, it says
+# nothing useful on this screen: the app says what to do with the screen instead. Compared
+# without case, spaces or punctuation, with the same words reworded; a business's own words
+# are shown as written.
+DEFAULT_INSTRUCTIONS = frozenset(
+    {
+        "print or show on phone",
+        "print or show on your phone",
+        "print or show on mobile",
+        "print or show on mobile device",
+        "print or show on your mobile device",
+        "print this voucher or show it on your phone",
+        "print or show this voucher on your phone",
+        "print or show this voucher",
+        "print voucher",
+        "print this voucher",
+        "show on phone",
+        "show on your phone",
+    }
+)
+SHOW_ON_PHONE = "Show this screen at the front desk."
+SHOW_ON_KIOSK = "Ask the front desk to scan this code."
+OPEN_THE_LINK = "Your reward is waiting on the partner's site."
 
 
 @dataclass(frozen=True, slots=True)
 class VoucherView:
     voucher: Voucher
-    status_label: str
+    status_label: str  # in plain words, with the date when one is known ("Expired Nov 1, 2026")
     location: Location | None
     expiring_soon: bool
     days_left: int | None
+    past: bool = False  # used, expired, voided or credited: no code to show
 
     @property
     def code_kind(self) -> str:
         """What to show at the desk, best first: the reward's URL, a QR code of the business's
-        coupon code, a barcode of the voucher id."""
+        coupon code, a barcode of the voucher id; nothing once the voucher is past."""
+        if self.past:
+            return "none"
         if self.voucher.reward_url:
             return "link"
         return "qr" if self.voucher.external_coupon_code else "barcode"
+
+    @property
+    def can_mark_used(self) -> bool:
+        return self.voucher.can_mark_used and not self.past
+
+    @property
+    def past_note(self) -> str:
+        """What became of a past voucher, in a sentence."""
+        status = "EXPIRED" if self.past and self.voucher.status == "UNUSED" else self.voucher.status
+        return {
+            "USED": "You've used this voucher, so there's no code to show any more.",
+            "EXPIRED": "This voucher expired before it was used, so it can't be used now.",
+            "VOIDED": "This voucher was cancelled, so it can't be used.",
+            "CREDITED": "This reward was credited to your account.",
+        }.get(status, "")
 
 
 def view_of(voucher: Voucher, locations: list[Location], on: date) -> VoucherView:
     location = next((loc for loc in locations if loc.location_id == voucher.location_id), None)
     days_left = (voucher.expiration_date - on).days if voucher.expiration_date else None
+    status = voucher.status
+    if status == "UNUSED" and days_left is not None and days_left < 0:
+        status = "EXPIRED"  # past its date, whether or not Perkville has caught up yet
+    label = STATUS_LABELS.get(status, status.title())
+    if status == "EXPIRED" and voucher.expiration_date:
+        label = f"Expired {day_of(voucher.expiration_date)}"
     return VoucherView(
         voucher,
-        STATUS_LABELS.get(voucher.status, voucher.status.title()),
+        label,
         location,
-        voucher.status == "UNUSED"
-        and days_left is not None
-        and 0 <= days_left <= EXPIRING_SOON.days,
+        status == "UNUSED" and days_left is not None and 0 <= days_left <= EXPIRING_SOON.days,
         days_left,
+        past=status in PAST_STATUSES,
     )
 
 
+def day_of(when: date) -> str:
+    """The date as the pages write it: Nov 1, 2026."""
+    return f"{when:%b} {when.day}, {when.year}"
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z ]", "", " ".join(text.lower().split())).strip()
+
+
+def own_instructions(text: str) -> str | None:
+    """The business's own redemption instructions, or None for none or Perkville's default."""
+    written = text.strip()
+    return written if written and _plain(written) not in DEFAULT_INSTRUCTIONS else None
+
+
+def how_to_use(view: VoucherView, *, kiosk: bool) -> str:
+    """What to do with this voucher now: the business's own instructions as written, or, in
+    place of Perkville's default, what to do with this screen on this device."""
+    written = own_instructions(view.voucher.details)
+    if written:
+        return written
+    if view.code_kind == "link":
+        return OPEN_THE_LINK
+    return SHOW_ON_KIOSK if kiosk else SHOW_ON_PHONE
+
+
+@dataclass(frozen=True, slots=True)
+class VouchersPage:
+    """The vouchers page: those to use, then the past ones, each in Perkville's order."""
+
+    ready: list[VoucherView]
+    past: list[VoucherView]
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherPage:
+    """One voucher; right after redeeming it, the moment: the reward, the member's new
+    balance, the code and what to do next."""
+
+    view: VoucherView
+    how_to_use: str
+    redeemed: bool  # just redeemed: the success screen
+    marked: bool  # just marked used
+    balance: int | None  # the member's balance after redeeming (None: Perkville didn't say)
+
+
 async def vouchers_index(request: Request) -> Response:
-    """List the member's vouchers in Perkville's order."""
+    """List the member's vouchers: those ready to use, then the past ones, each part in
+    Perkville's order."""
     member = require_member(request)
     state = app_state(request)
     business_id, perkville = state.settings.business_id, state.perkville
@@ -74,8 +175,9 @@ async def vouchers_index(request: Request) -> Response:
     )
     on = today(request)
     views = [view_of(v, locations, on) for v in vouchers]
+    page = VouchersPage([v for v in views if not v.past], [v for v in views if v.past])
     return render(
-        request, "vouchers/index.html", {"tab": "vouchers", "views": views}, business=business
+        request, "vouchers/index.html", {"tab": "vouchers", "page": page}, business=business
     )
 
 
@@ -99,6 +201,21 @@ async def _voucher_view(request: Request) -> tuple[VoucherView | None, Business]
     return view_of(voucher, locations, today(request)), business
 
 
+async def _balance(request: Request) -> int | None:
+    """The member's points now. Redeeming marked their cached data stale, so right after a
+    redemption this is the balance it left. The voucher matters more: without an answer
+    from Perkville the page goes on without the balance."""
+    member = require_member(request)
+    state = app_state(request)
+    try:
+        connection = await state.perkville.connection(
+            member.caller, business_id=state.settings.business_id, user_id=member.user_id
+        )
+    except PerkvilleUnavailable:
+        return None
+    return connection.point_balance if connection else None
+
+
 def _missing(request: Request, business: Business) -> Response:
     return render(
         request, "vouchers/missing.html", {"tab": "vouchers"}, status_code=404, business=business
@@ -106,19 +223,26 @@ def _missing(request: Request, business: Business) -> Response:
 
 
 async def voucher_detail(request: Request) -> Response:
-    """One voucher, with the code to show at the front desk."""
-    view, business = await _voucher_view(request)
+    """One voucher, with the code to show at the front desk; after redeeming (`?redeemed=1`),
+    the success screen with the member's new balance. A past voucher shows no code."""
+    redeemed = request.query_params.get("redeemed") == "1"
+    if redeemed:
+        (view, business), balance = await asyncio.gather(_voucher_view(request), _balance(request))
+    else:
+        (view, business), balance = await _voucher_view(request), None
     if view is None:
         return _missing(request, business)
+    page = VoucherPage(
+        view,
+        how_to_use(view, kiosk=app_state(request).settings.kiosk),
+        redeemed=redeemed and not view.past,  # an old link to a voucher since used: no party
+        marked=request.query_params.get("used") == "1",
+        balance=balance,
+    )
     return render(
         request,
         "vouchers/detail.html",
-        {
-            "tab": "vouchers",
-            "view": view,
-            "redeemed": request.query_params.get("redeemed") == "1",
-            "marked": request.query_params.get("used") == "1",
-        },
+        {"tab": "vouchers", "page": page, "view": view},
         business=business,
     )
 
@@ -126,7 +250,7 @@ async def voucher_detail(request: Request) -> Response:
 async def voucher_code(request: Request) -> Response:
     """The voucher's code as an SVG image: QR for a coupon code, Code 128 barcode otherwise."""
     view, _ = await _voucher_view(request)
-    if view is None:
+    if view is None or view.past:  # a past voucher has no code to scan
         return Response("Not found", status_code=404, media_type="text/plain")
     return Response(
         code_svg(view.voucher),
@@ -149,7 +273,7 @@ async def mark_used(request: Request) -> Response:
     error = None
     if request.method == "POST":
         await checked_form(request)
-        if not view.voucher.can_mark_used:
+        if not view.can_mark_used:
             return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}", status_code=303)
         mark_stale(request)
         member = require_member(request)
@@ -164,7 +288,7 @@ async def mark_used(request: Request) -> Response:
                 error = "Perkville couldn't mark this voucher used. Please show it to staff."
         if error is None:
             return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}?used=1", status_code=303)
-    if not view.voucher.can_mark_used:
+    if not view.can_mark_used:
         return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}", status_code=303)
     return render(
         request,

@@ -77,6 +77,9 @@ class AgreementVersion:
     version: str
     text: str
     is_active: bool
+    # The business's name for the agreement (reference: agreement_internal_name), the only
+    # title the resource has; the join page shows it as the agreement's heading.
+    name: str = ""
 
     @property
     def required(self) -> bool:
@@ -93,6 +96,7 @@ class AgreementVersion:
             text=_text(data, "text"),
             # The reference's example omits is_active; a missing flag reads as active.
             is_active=data.get("is_active") is not False,
+            name=_text(data, "agreement_internal_name"),
         )
 
 

@@ -64,6 +64,7 @@ class Business:
     fine_print: str
     perkville_url: str
     app_connection_message: str
+    homepage_url: str = ""
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Business:
@@ -78,6 +79,7 @@ class Business:
             fine_print=text_field(data, "fine_print"),
             perkville_url=web_link(data.get("perkville_url")) or "",
             app_connection_message=text_field(data, "app_connection_message"),
+            homepage_url=web_link(data.get("homepage_url")) or "",
         )
 
 

@@ -5,7 +5,7 @@ Transaction, Location)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .models import id_from_uri, web_link
@@ -29,12 +29,18 @@ def _date(value: object) -> date | None:
 
 
 def _datetime(value: object) -> datetime | None:
+    """An aware datetime, or None. The reference writes every datetime in ISO 8601 with an
+    explicit UTC offset ("2016-04-06T23:22:58+00:00", some with microseconds) and describes
+    them as "in UTC"; a `Z` is read as +00:00 and a value without an offset as UTC, never as
+    the server's local time. Pages turn them into the program's time zone
+    (`MEMBER_APP_TIMEZONE`) only to show them."""
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _multiplier(value: object) -> float:
@@ -49,10 +55,23 @@ class Location:
     location_id: int
     name: str
     city: str
+    # The front desk's address (reference, Location: address_1, address_2, state, postal_code).
+    address_1: str = ""
+    address_2: str = ""
+    state: str = ""
+    postal_code: str = ""
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Location:
-        return cls(_int(data.get("location_id")), _text(data, "name"), _text(data, "city"))
+        return cls(
+            _int(data.get("location_id")),
+            _text(data, "name"),
+            _text(data, "city"),
+            address_1=_text(data, "address_1"),
+            address_2=_text(data, "address_2"),
+            state=_text(data, "state"),
+            postal_code=_text(data, "postal_code"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +92,12 @@ class FrequencyBonus:
     required: int
     frequency: str  # WEEKLY, MONTHLY or FROM_DATE
     bonus_points: int
-    earned_count: int
+    earned_count: int  # only ever non-zero in a view as the member (USER_CUSTOMER_INFO)
     start_date: date | None
+    # The Frequency Bonus Perk (one bonus, listed under each rule it counts) and the perk that
+    # pays it, whose eligible locations are where the bonus applies.
+    bonus_id: int | None = None
+    perk_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +153,8 @@ class EarningRule:
                     _int(b.get("bonus_points")),
                     _int(b.get("earned_count")),
                     _date(b.get("start_date")),
+                    bonus_id=_int(b.get("frequency_bonus_perk_id"), 0) or None,
+                    perk_id=_int(b.get("perk_id"), 0) or None,
                 )
                 for b in data.get("frequency_bonuses") or []
                 if isinstance(b, dict)
@@ -158,6 +183,13 @@ class Reward:
     external_reward_url: str | None
     can_redeem: bool | None  # newer field; None when Perkville does not send it
     loc_id: int | None
+    # The limit itself (reference, Redeeming Rules): `limit_count` times in `limit_span`
+    # intervals; what the member has left is in the user fields above, which only a view as
+    # the member carries.
+    limit_count: int | None = None
+    limit_span: int | None = None
+    # valid_customer_attributes: the member must hold one of these values (their names).
+    customer_attributes: tuple[str, ...] = ()
 
     @property
     def is_external(self) -> bool:
@@ -169,6 +201,7 @@ class Reward:
         limits = limits if isinstance(limits, dict) else {}
         can_redeem = data.get("can_redeem")
         remaining = limits.get("redemptions_remaining")
+        attributes = data.get("valid_customer_attributes")
         return cls(
             perk_id=_int(data.get("perk_id")),
             title=_text(data, "title"),
@@ -190,6 +223,12 @@ class Reward:
             external_reward_url=web_link(data.get("external_reward_url")),
             can_redeem=can_redeem if isinstance(can_redeem, bool) else None,
             loc_id=_int(data.get("loc_id"), 0) or None,
+            limit_count=_int(data.get("redemption_limit_count"), 0) or None,
+            limit_span=_int(data.get("redemption_limit_interval_count"), 0) or None,
+            customer_attributes=tuple(
+                _text(a, "custom_attribute_value_display_name") if isinstance(a, dict) else ""
+                for a in (attributes if isinstance(attributes, list) else [])
+            ),
         )
 
 

@@ -5,7 +5,8 @@ The writes the reference allows: `POST /v2/challenge-connections/` (201) and
 `PATCH /v2/challenge-connections/{id}/` (202) join or leave a challenge as the token's user
 (`join_status` ACTIVE or INACTIVE). `record_challenge_progress` counts an earned progress perk.
 
-Every date check uses `store.now()` at request time; "today" is its UTC date.
+Every date check uses `store.now()` at request time; "today" is its date on the locations' clocks
+(`store.today()`).
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ def record_challenge_progress(
             or cc.connection_id != conn.connection_id
             or cc.join_status != "ACTIVE"
             or cc.completed
-            or challenge_phase(challenge, moment.astimezone(UTC).date(), cc) != "running"
+            or challenge_phase(challenge, store.local(moment).date(), cc) != "running"
             or (challenge.location_ids and location_id not in challenge.location_ids)
         ):
             continue

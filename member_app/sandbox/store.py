@@ -11,7 +11,8 @@ import secrets
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from .records import (
     AgreementVersion,
@@ -184,13 +185,26 @@ class Store:
     identify_tokens: dict[str, IdentifyToken] = field(default_factory=dict)
     identify_codes: dict[str, IdentifyCode] = field(default_factory=dict)
     clock: Clock = utcnow
+    # The locations' time zone (IANA): bonus windows ("5 am to 8 am"), days, weeks and months
+    # are read on its clocks; records keep UTC. Perkville keeps one per location (reference,
+    # Transaction: "once per calendar day ... based on the timezone of the location"); the
+    # sandbox keeps one for all, which the demo's (Portland and Seattle) allow.
+    timezone: str = "UTC"
 
     def now(self) -> datetime:
         return self.clock()
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo keeps one instance per name
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` on the locations' clocks (records keep UTC)."""
+        return moment.astimezone(self.zone)
+
     def today(self) -> date:
-        """The UTC date of `now()`: the sandbox has no location time zones."""
-        return self.now().astimezone(UTC).date()
+        """The locations' date of `now()`."""
+        return self.local(self.now()).date()
 
     def user_by_email(self, email: str) -> User | None:
         wanted = email.strip().lower()

@@ -173,7 +173,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return error_page(
-            request, "Page not found", "There is nothing at this address.", 404, retry=False
+            request,
+            "Page not found",
+            "There is nothing at this address: the link may be old or mistyped.",
+            404,
+            retry=False,
         )
     if exc.status_code == 405:
         return error_page(request, "That didn't work", "This page can't be used that way.", 405)

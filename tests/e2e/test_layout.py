@@ -1,6 +1,11 @@
 """Layout and weight in a real browser.
 
-* Every page, from 320 px to 1280 px wide, fits the window: no horizontal scrolling.
+* Every page, from 320 px (a small phone, 320x640) to 1440 px wide, fits the window: no
+  horizontal scrolling.
+* The navigation (Home, Earn, Rewards, Vouchers, More) is in view without scrolling, and
+  stays in view when the page is scrolled, on the member's home and rewards pages: on a
+  phone (the tab bar), a tablet or laptop (1024x768), a desktop (1440x900) and the front-desk
+  kiosk standing up (1080x1920, the demo in kiosk mode).
 * At phone width (390 px) every visible control is a touch target at least 44 px tall (and
   44 px wide when it shows no text, i.e. an icon), except links inside a sentence or block of
   text (WCAG 2.5.5's inline exception). A checkbox counts with its label.
@@ -21,18 +26,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, StorageState
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, StorageState, expect
 
 from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL
+from member_app.settings import Mode
 
-from ..browser import PHONE, sign_in
-from ..helpers import Servers
+from ..browser import PHONE, sign_in, submit_perkville_sign_in
+from ..helpers import Servers, demo_servers
 from ..pages_to_check import MEMBER_PAGES, PENDING_PAGES, SIGNED_OUT_PAGES
 
 pytestmark = pytest.mark.browser
 
-WIDTHS = [320, 390, 768, 1280]
+WIDTHS = [320, 390, 768, 1024, 1440]
 HEIGHT = 844
+SMALL_PHONE_HEIGHT = 640  # 320 px wide: a small phone (iPhone SE 1st generation)
+TABS = ["Home", "Earn", "Rewards", "Vouchers", "More"]
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5 (AAA): a target a thumb can hit
 FIRST_LOAD_LIMIT = 50 * 1024
 LATER_PAGE_LIMIT = 15 * 1024
@@ -63,7 +71,7 @@ def members(browser: Browser, servers: Servers) -> Members:
 
 def _context(browser: Browser, width: int, state: StorageState | None = None) -> BrowserContext:
     ctx = browser.new_context(
-        viewport={"width": width, "height": HEIGHT},
+        viewport={"width": width, "height": SMALL_PHONE_HEIGHT if width <= 320 else HEIGHT},
         storage_state=state,
         service_workers="block",
     )
@@ -103,7 +111,7 @@ _OVERFLOW = """() => {
 }"""
 
 
-def test_no_horizontal_scrolling_from_320_to_1280_px(
+def test_no_horizontal_scrolling_from_320_to_1440_px(
     browser: Browser, servers: Servers, members: Members
 ) -> None:
     offenders: list[str] = []
@@ -117,6 +125,99 @@ def test_no_horizontal_scrolling_from_320_to_1280_px(
                     f"{found['innerWidth']}; too wide: {', '.join(found['wide'])}"
                 )
     assert not offenders, "pages scroll sideways:\n" + "\n".join(offenders)
+
+
+# Where each of the navigation's links is, against the window (CSS px).
+_NAV = """(labels) => {
+  const nav = document.querySelector("nav[aria-label=Main]");
+  if (!nav) return null;
+  const links = [...nav.querySelectorAll("a")];
+  return labels.map((label) => {
+    const link = links.find((a) => a.innerText.trim() === label);
+    if (!link || !link.checkVisibility()) return {label, missing: true};
+    const r = link.getBoundingClientRect();
+    return {label, left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+  });
+}"""
+
+
+def _out_of_view(page: Page, where: str) -> list[str]:
+    """Each navigation link not wholly inside the window, described."""
+    window = page.viewport_size
+    assert window is not None
+    boxes = page.evaluate(_NAV, TABS)
+    if boxes is None:
+        return [f"{where}: no navigation"]
+    return [
+        f"{where}: {box['label']} "
+        + ("missing" if box.get("missing") else f"at {box['top']:.0f}..{box['bottom']:.0f}")
+        for box in boxes
+        if box.get("missing")
+        or box["top"] < 0
+        or box["left"] < 0
+        or box["bottom"] > window["height"] + 0.5
+        or box["right"] > window["width"] + 0.5
+    ]
+
+
+def _navigation_in_view(page: Page, app_url: str, label: str) -> list[str]:
+    problems: list[str] = []
+    for path in ("/", "/rewards"):
+        page.goto(f"{app_url}{path}")
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+        assert page.evaluate("window.scrollY") == 0
+        problems += _out_of_view(page, f"{label} {path}")
+        # ... and it stays there when the member scrolls to the end of the page.
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_function(
+            "window.scrollY > 0 || document.documentElement.scrollHeight <= window.innerHeight"
+        )
+        problems += _out_of_view(page, f"{label} {path} scrolled")
+    return problems
+
+
+SIZES: list[tuple[Mode, int, int]] = [
+    ("phone", 390, 844),
+    ("phone", 1024, 768),
+    ("phone", 1440, 900),
+    ("kiosk", 1080, 1920),
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "width", "height"), SIZES, ids=[f"{m}-{w}x{h}" for m, w, h in SIZES]
+)
+def test_navigation_is_in_view_without_scrolling(
+    browser: Browser, servers: Servers, members: Members, mode: Mode, width: int, height: int
+) -> None:
+    label = f"{width}x{height}"
+    if mode == "phone":
+        ctx = browser.new_context(
+            viewport={"width": width, "height": height},
+            storage_state=members.maya,
+            service_workers="block",
+        )
+        try:
+            ctx.set_default_timeout(5_000)
+            problems = _navigation_in_view(ctx.new_page(), servers.app_url, label)
+        finally:
+            ctx.close()
+    else:
+        # The kiosk: its own demo, the member signing in at the front desk.
+        with demo_servers(mode="kiosk", kiosk_idle_seconds=600) as kiosk:
+            ctx = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+            try:
+                ctx.set_default_timeout(5_000)
+                page = ctx.new_page()
+                page.goto(f"{kiosk.app_url}/signin")
+                submit_perkville_sign_in(page)
+                page.get_by_role("button", name="Allow").click()
+                page.wait_for_url(f"{kiosk.app_url}/")
+                expect(page.get_by_role("button", name="Done")).to_be_visible()
+                problems = _navigation_in_view(page, kiosk.app_url, f"kiosk {label}")
+            finally:
+                ctx.close()
+    assert not problems, "navigation out of view:\n" + "\n".join(problems)
 
 
 # Every visible control's box. A link is "inline" (exempt) when it flows inside a block that

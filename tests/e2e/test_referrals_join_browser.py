@@ -34,10 +34,10 @@ def test_refer_a_friend_and_see_them_listed(phone_page: Page, servers: Servers) 
     page.get_by_label("Friend's email").fill("robin@example.net")
     page.get_by_label("First name (optional)").fill("Robin")
     page.get_by_label("A note from you (optional)").fill("Spin class on Saturday?")
-    page.get_by_role("button", name="Send invitation").click()
+    page.get_by_role("button", name="Send referral").click()
 
-    expect(page).to_have_url(re.compile(r"/referrals(#invite)?$"))
-    expect(page.get_by_role("status")).to_contain_text("Invitation sent!")
+    expect(page).to_have_url(re.compile(r"/referrals(#by-email)?$"))
+    expect(page.get_by_role("status")).to_contain_text("Referral sent!")
     friend = page.locator(".referral-line", has_text="robin@example.net")
     expect(friend).to_contain_text("Sent")
     store = servers.sandbox.state.store
@@ -49,7 +49,7 @@ def test_referral_to_an_existing_customer_is_explained(phone_page: Page, servers
     sign_in(page, servers.app_url)
     page.goto(f"{servers.app_url}/referrals")
     page.get_by_label("Friend's email").fill(PENDING_EMAIL)
-    page.get_by_role("button", name="Send invitation").click()
+    page.get_by_role("button", name="Send referral").click()
     expect(page.get_by_text("This person is already a customer")).to_be_visible()
     expect(page.get_by_label("Friend's email")).to_have_value(PENDING_EMAIL)
 

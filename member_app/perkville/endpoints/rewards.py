@@ -38,6 +38,17 @@ class RewardEndpoints(Upstream):
         data = await self._get_member(caller, "/v2/redeeming/", params)
         return [Reward.from_api(obj) for obj in objects(data)]
 
+    async def perk_locations(self, caller: Caller, perk_id: int) -> frozenset[int] | None:
+        """Where a perk applies: its eligible locations, or None for every location (reference,
+        Perk: `eligible_at_all_locations`; bonus perks may name locations, and a bonus counts
+        only there). Public, so cached for everyone."""
+        data = await self._get_public(caller, f"/v2/perks/{perk_id}/")
+        if data.get("eligible_at_all_locations") is not False:
+            return None
+        found = data.get("eligible_locations")
+        uris = found if isinstance(found, list) else []
+        return frozenset(i for i in map(id_from_uri, uris) if i is not None)
+
     # --- transactions ---
 
     async def redeem(

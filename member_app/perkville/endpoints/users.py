@@ -12,8 +12,9 @@ from ..upstream import Upstream
 
 class UserEndpoints(Upstream):
     async def me(self, caller: Caller) -> User:
-        """The member who owns the caller's token (GET /v2/users/me/)."""
-        return User.from_api(await self._get(caller, "/v2/users/me/"))
+        """The member the caller is for: the token's owner (GET /v2/users/me/), or the
+        identified member the staff token acts for (GET /v2/users/{id}/)."""
+        return User.from_api(await self._get(caller, f"/v2/users/{caller.user}/"))
 
     async def identify_token(
         self, caller: Caller, *, identify_url: str, redirect_uri: str, state: str

@@ -1,13 +1,13 @@
 """Earning points (reference: Earning Rules, and the bonus perks: Time Bonus, Date Range Bonus,
 Frequency Bonus Perk): the `/v2/earning/` view and the bonus rules it shows.
 
-Everything is evaluated in UTC against `store.now()`: the sandbox has no location time zones.
-The demo gym's point history is written with the same rules (seed/rewards.py).
+Windows, weeks, months and dates are read on the locations' clocks (`store.timezone`), against
+`store.now()`. The demo gym's point history is written with the same rules (seed/rewards.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -40,9 +40,10 @@ def _clock(text: str) -> time:
     return time(hour, int(minutes or 0))
 
 
-def in_time_bonus(bonus: TimeBonus, when: datetime) -> bool:
-    """Whether `when` falls in one of the bonus's windows ("3 pm to 4 pm" on a weekday)."""
-    moment = when.astimezone(UTC)
+def in_time_bonus(bonus: TimeBonus, when: datetime, zone: tzinfo) -> bool:
+    """Whether `when` falls in one of the bonus's windows ("3 pm to 4 pm" on a weekday) on the
+    clocks of `zone`, the location's."""
+    moment = when.astimezone(zone)
     for period in bonus.time_periods.get(WEEKDAYS[moment.weekday()], []):
         start, _, end = period.partition(" to ")
         if _clock(start) <= moment.time() < _clock(end):
@@ -55,17 +56,17 @@ def multiplied(points: int, multiplier: str) -> int:
     return int(points * (Decimal(multiplier) - 1))
 
 
-def frequency_window_start(bonus: FrequencyBonus, now: datetime) -> datetime:
-    """WEEKLY: Monday 00:00 of this ISO week; MONTHLY: the 1st; FROM_DATE: the start date.
-    Never before the bonus's own start date."""
-    day = now.astimezone(UTC).date()
+def frequency_window_start(bonus: FrequencyBonus, now: datetime, zone: tzinfo) -> datetime:
+    """WEEKLY: Monday 00:00 of this ISO week; MONTHLY: the 1st; FROM_DATE: the start date;
+    midnight in `zone`, the locations'. Never before the bonus's own start date."""
+    day = now.astimezone(zone).date()
     if bonus.frequency == "WEEKLY":
         start = day - timedelta(days=day.weekday())
     elif bonus.frequency == "MONTHLY":
         start = day.replace(day=1)
     else:
         start = bonus.start_date
-    return datetime.combine(max(start, bonus.start_date), time(), UTC)
+    return datetime.combine(max(start, bonus.start_date), time(), zone)
 
 
 def counts_toward(bonus: FrequencyBonus, txn: Transaction, store: Store) -> bool:
@@ -82,7 +83,7 @@ def counts_toward(bonus: FrequencyBonus, txn: Transaction, store: Store) -> bool
 def earned_count(bonus: FrequencyBonus, user_id: int, store: Store) -> int:
     """How many qualifying earns the member has in the bonus's current window."""
     now = store.now()
-    start = frequency_window_start(bonus, now)
+    start = frequency_window_start(bonus, now, store.zone)
     return sum(
         1
         for t in store.transactions.values()

@@ -2,14 +2,14 @@
 redeem what, where and how often, and the `/v2/redeeming/` view built on those rules.
 
 The same function (`refusal`) decides whether the view says `can_redeem` and whether a
-redemption POST succeeds (transactions.py), so the two never disagree. Everything is evaluated
-in UTC against `store.now()`: the sandbox has no location time zones.
+redemption POST succeeds (transactions.py), so the two never disagree. Days are the locations'
+(`store.today()`, `store.local()`), against `store.now()`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -71,14 +71,14 @@ def limit_info(perk: Perk, user_id: int, store: Store) -> LimitInfo | None:
     day = store.today()
     earliest, span = _window(perk, day)
     used = sorted(
-        t.transaction_dt.astimezone(UTC).date()
+        store.local(t.transaction_dt).date()
         for t in store.transactions.values()
         for _ in range(max(t.quantity, 0))
         if t.user_id == user_id
         and t.perk_id == perk.perk_id
         and t.classification == "REDEEM"
         and t.transaction_status == "ACTIVE"
-        and (earliest is None or t.transaction_dt.astimezone(UTC).date() >= earliest)
+        and (earliest is None or store.local(t.transaction_dt).date() >= earliest)
     )
     limit = perk.redemption_limit_count
     if len(used) < limit:

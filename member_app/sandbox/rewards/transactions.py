@@ -275,7 +275,7 @@ async def create_transaction(request: Request, ctx: Context) -> Response:
         cost,
         "USED" if start_as_used else perk.initial_voucher_status,
         when,
-        expiration_date=when.date() + timedelta(days=days) if days else None,
+        expiration_date=store.local(when).date() + timedelta(days=days) if days else None,
         details=perk.redemption_instructions,
         external_coupon_code=perk.external_coupon_code,
         reward_url=perk.external_reward_url if perk.type == "EXTERNAL_REWARD" else None,

@@ -13,15 +13,16 @@ modelled on Maya (gym.py, rewards.py, challenges.py, referrals.py):
 * one SENT referral to `bench-{i}-friend@example.net`.
 
 Ids are a function of i (see `bench_ids`), so a run can name them without asking the API.
-Every record is built directly (no Ledger, no bonus rules): the earn times (14:00 UTC on
-October days) fall outside every seeded time and date-range bonus, so no bonus line is owed.
+Every record is built directly (no Ledger, no bonus rules): the earn times (2 to 4 pm on the
+gym's clocks, October days) fall outside every seeded time and date-range bonus, so no bonus
+line is owed.
 Deterministic, and well under a millisecond per member (1000 in about 40 ms).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ..records import (
     ChallengeConnection,
@@ -34,7 +35,7 @@ from ..records import (
 )
 from ..store import USER_SCOPES, Client, Store
 from .challenges import CHALLENGE_JOINED
-from .gym import DEMO_BUSINESS_ID, MEMBER_PASSWORD
+from .gym import DEMO_BUSINESS_ID, MEMBER_PASSWORD, local
 
 MAX_MEMBERS = 1000
 BENCH_CLIENT_ID = "member-app-bench"
@@ -44,7 +45,7 @@ BENCH_REWARDS = (201, 202)  # Free smoothie (150), Protein bar (50)
 _CHECK_IN, _CLASS, _TRAINING, _JOIN, _ADJUSTMENT = 101, 102, 103, 106, 109
 _GOLD = 23
 _CHECKIN_REQUIREMENT, _CLASS_REQUIREMENT = 901, 902
-_START = datetime(2026, 10, 1, 14, 0, tzinfo=UTC)
+_START = local("2026-10-01 14:00")
 
 
 def bench_email(i: int) -> str:
@@ -84,7 +85,7 @@ def bench_balance(i: int) -> int:
 def _member(store: Store, i: int, home: int) -> None:
     ids = bench_ids(i)
     uid = ids.user_id
-    joined = datetime(2026, 9, 1, 14, 0, tzinfo=UTC)
+    joined = local("2026-09-01 14:00")
     store.users[uid] = User(
         uid, "Bench", f"Member {i}", bench_email(i), MEMBER_PASSWORD, "", None, joined
     )
@@ -118,7 +119,7 @@ def _member(store: Store, i: int, home: int) -> None:
     top_up = bench_balance(i) + rewards_cost - earned
     add(_ADJUSTMENT, _START + timedelta(days=25), quantity=top_up, title="Welcome points")
     for n, (perk_id, voucher_id) in enumerate(zip(BENCH_REWARDS, ids.voucher_ids, strict=True)):
-        when = datetime(2026, 11, 10 + 3 * n, 17, 0, tzinfo=UTC)
+        when = local(f"2026-11-{10 + 3 * n} 17:00")
         txn_id = add(perk_id, when)
         perk = store.perks[perk_id]
         days = perk.voucher_expiration_days
@@ -126,7 +127,7 @@ def _member(store: Store, i: int, home: int) -> None:
         store.vouchers[voucher_id] = Voucher(
             voucher_id, DEMO_BUSINESS_ID, uid, perk_id, txn_id, home, perk.title, perk.points,
             "UNUSED", when,
-            expiration_date=when.date() + timedelta(days=days) if days else None,
+            expiration_date=store.local(when).date() + timedelta(days=days) if days else None,
             details=perk.redemption_instructions,
         )  # fmt: skip
     store.connections[ids.connection_id] = Connection(
@@ -140,14 +141,14 @@ def _member(store: Store, i: int, home: int) -> None:
     _challenge(store, i, ids)
     store.referrals[ids.referral_id] = Referral(
         ids.referral_id, DEMO_BUSINESS_ID, uid, f"bench-{i}-friend@example.net", "SENT",
-        datetime(2026, 11, 18, 12, 0, tzinfo=UTC), datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
+        local("2026-11-18 12:00"), local("2026-11-18 12:00"),
         source="LOGGED_IN", location_id=home, to_first_name="Friend",
     )  # fmt: skip
 
 
 def _challenge(store: Store, i: int, ids: BenchIds) -> None:
-    joined = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    updated = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    joined = local("2026-11-02 08:00")
+    updated = local("2026-11-20 08:00")
     store.challenge_connections[ids.challenge_connection_id] = ChallengeConnection(
         ids.challenge_connection_id, BENCH_CHALLENGE_ID, ids.connection_id, DEMO_BUSINESS_ID,
         "ACTIVE", joined, updated, join_dt=joined,

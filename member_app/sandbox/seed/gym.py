@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ..records import Business, Connection, Level, Location, Staff, User
 from ..store import ADMIN_SCOPES, USER_SCOPES, Client, Store
@@ -21,6 +22,7 @@ ADMIN_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a published sandbox crede
 MEMBER_EMAIL = "member@example.com"
 MEMBER_PASSWORD = "perkville-demo"  # noqa: S105 - a published sandbox credential
 PENDING_EMAIL = "pending@example.com"
+FRIEND_EMAIL = "riley@example.net"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "perkville-admin"  # noqa: S105 - a published sandbox credential
 
@@ -30,7 +32,13 @@ DEFAULT_REDIRECT_URIS = (
 )
 
 
-# The seed's "today": vouchers expire, challenges start and bonuses run relative to it.
+# The demo gym's clocks: its locations are in Portland, OR (and Harbor Yoga's in Seattle). Bonus
+# windows, days, weeks and months are read on them (`Store.timezone`); the demo app shows times
+# in the same zone (`MEMBER_APP_TIMEZONE`).
+DEMO_TIMEZONE = "America/Los_Angeles"
+
+# The seed's "today" (Sunday, 10 am in Portland): vouchers expire, challenges start and bonuses
+# run relative to it.
 DEMO_NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 
 
@@ -46,9 +54,16 @@ def dt(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def local(text: str) -> datetime:
+    """A seeded moment as the gym's clocks show it ("2026-11-20 07:42": 7:42 am in Portland),
+    in UTC, as records keep it."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(DEMO_TIMEZONE)).astimezone(UTC)
+
+
 def seed_gym(store: Store, redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS) -> None:
     """Add the businesses, their locations and levels, the people, and the OAuth clients.
     `redirect_uris` are registered for the demo (PKCE) client."""
+    store.timezone = DEMO_TIMEZONE
     store.businesses = {
         4: Business(
             business_id=4,
@@ -121,23 +136,30 @@ def seed_gym(store: Store, redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS)
             1004, "Alex", "Kim", "alex@example.com", MEMBER_PASSWORD, "", None,
             dt("2026-03-03T08:15:00+00:00"),
         ),
+        1005: User(  # Maya's friend: took her referral link, joined, checked in
+            1005, "Riley", "Chen", FRIEND_EMAIL, MEMBER_PASSWORD, "", None,
+            local("2026-10-14 18:00"),
+        ),
     }
+    # Points, lifetime points and last_transaction_dt are the sums and the newest line of each
+    # member's history (rewards.py checks them on every seed).
     store.connections = {
         3001: Connection(
             3001, 1001, 4, "ACTIVE", point_balance=1250, lifetime_earned_points=1800,
             level_id=22, home_location_id=11, last_visited_location_id=12,
             external_membership_status="ACTIVE", external_membership_type="Monthly Unlimited",
-            external_join_dt=dt("2025-09-01T10:00:00+00:00"),
-            rewards_program_join_dt=dt("2025-09-01T10:05:00+00:00"),
-            last_mod_dt=dt("2026-11-01T10:05:00+00:00"),
-            last_transaction_dt=dt("2026-11-20T07:42:00+00:00"),
+            external_join_dt=local("2025-09-01 10:00"),
+            rewards_program_join_dt=local("2025-09-01 10:05"),
+            last_mod_dt=local("2026-11-01 10:05"),
+            last_transaction_dt=local("2026-11-20 07:42"),
         ),
         3003: Connection(
             3003, 1003, 4, "PENDING", point_balance=120, lifetime_earned_points=120,
             level_id=21, home_location_id=12, last_visited_location_id=12,
             external_membership_status="ACTIVE", external_membership_type="Off-peak",
-            external_join_dt=dt("2026-10-15T17:00:00+00:00"),
-            last_mod_dt=dt("2026-10-15T17:00:00+00:00"),
+            external_join_dt=local("2026-10-15 10:00"),
+            last_mod_dt=local("2026-10-15 10:00"),
+            last_transaction_dt=local("2026-10-30 16:00"),
         ),
         3004: Connection(
             3004, 1004, 5, "ACTIVE", point_balance=640, lifetime_earned_points=900,
@@ -145,6 +167,16 @@ def seed_gym(store: Store, redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS)
             external_membership_status="ACTIVE", external_membership_type="Class pack",
             rewards_program_join_dt=dt("2026-03-03T08:20:00+00:00"),
             last_mod_dt=dt("2026-03-03T08:20:00+00:00"),
+            last_transaction_dt=local("2026-10-01 18:30"),
+        ),
+        3005: Connection(
+            3005, 1005, 4, "ACTIVE", point_balance=80, lifetime_earned_points=80,
+            level_id=21, home_location_id=12, last_visited_location_id=12,
+            external_membership_status="ACTIVE", external_membership_type="Monthly Unlimited",
+            external_join_dt=local("2026-10-14 17:50"),
+            rewards_program_join_dt=local("2026-10-14 18:00"),
+            last_mod_dt=local("2026-10-14 18:00"),
+            last_transaction_dt=local("2026-11-19 17:10"),
         ),
     }
     store.staff = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..records import AgreementVersion, JoinRules, UserBusinessAgreement
 from ..store import Store
-from .gym import dt
+from .gym import FRIEND_EMAIL, dt, local
 
 # Named ids, for tests and docs.
 AGREEMENT_TERMS_OLD, AGREEMENT_TERMS, AGREEMENT_SMS = 61, 62, 63
@@ -48,11 +48,14 @@ def seed_membership(store: Store) -> None:
     store.user_agreements = {
         661: UserBusinessAgreement(  # Maya accepted the terms in force when she joined
             661, 61, 31, 1001, 4, "member@example.com", "Maya", "Lopez",
-            dt("2025-09-01T10:04:00+00:00"),
+            local("2025-09-01 10:04"),
         ),
         662: UserBusinessAgreement(
             662, 64, 33, 1004, 5, "alex@example.com", "Alex", "Kim",
             dt("2026-03-03T08:19:00+00:00"),
+        ),
+        663: UserBusinessAgreement(  # Riley, joining on Maya's referral
+            663, 62, 31, 1005, 4, FRIEND_EMAIL, "Riley", "Chen", local("2026-10-14 17:58"),
         ),
     }
     # fmt: on

@@ -1,13 +1,15 @@
 """The demo gym's referrals and referral offers (reference: Referral, Promotion).
 
-The offers' perks (9110, 9111) are REFERRAL perks of the rewards seed (`rewards.py`).
+The offers' perks (9110, 9111) are REFERRAL perks of the rewards seed (`rewards.py`). The
+completed referral is Riley's (gym.py): she joined, and her first check-in completed it, when
+Maya's "Referral" line (+100) was written (`rewards.py`).
 """
 
 from __future__ import annotations
 
 from ..records import Promotion, Referral
 from ..store import Store
-from .gym import dt
+from .gym import FRIEND_EMAIL, local
 
 # Named ids, for tests and docs.
 REFERRAL_SENT, REFERRAL_COMPLETED, REFERRAL_VOID = 701, 702, 703
@@ -20,25 +22,25 @@ def seed_referrals(store: Store) -> None:
     # fmt: off
     store.referrals = {
         701: Referral(
-            701, 4, 1001, "casey@example.net", "SENT", dt("2026-11-18T16:20:00+00:00"),
-            dt("2026-11-18T16:20:00+00:00"), source="PERKVILLE_EMAIL", location_id=11,
+            701, 4, 1001, "casey@example.net", "SENT", local("2026-11-18 08:20"),
+            local("2026-11-18 08:20"), source="PERKVILLE_EMAIL", location_id=11,
             to_first_name="Casey", to_last_name="Nguyen",
             referral_content="Come lift with me on Saturdays!",
         ),
-        702: Referral(  # Jordan took Maya's offer, then earned points: completed
-            702, 4, 1001, "pending@example.com", "COMPLETED", dt("2026-10-02T12:00:00+00:00"),
-            dt("2026-10-02T12:00:00+00:00"), source="DIRECT_LINK", to_user_id=1003,
-            location_id=12, to_first_name="Jordan", to_last_name="Lee",
-            completed_dt=dt("2026-10-15T17:05:00+00:00"), distribution_type="",
+        702: Referral(  # Riley took Maya's link, joined, checked in: completed
+            702, 4, 1001, FRIEND_EMAIL, "COMPLETED", local("2026-10-02 12:00"),
+            local("2026-10-02 12:00"), source="DIRECT_LINK", to_user_id=1005,
+            location_id=12, to_first_name="Riley", to_last_name="Chen",
+            completed_dt=local("2026-10-15 10:05"), distribution_type="",
         ),
         703: Referral(
-            703, 4, 1001, "drew@example.net", "VOID", dt("2026-06-05T09:00:00+00:00"),
-            dt("2026-06-05T09:00:00+00:00"), source="LOGGED_IN", location_id=11,
+            703, 4, 1001, "drew@example.net", "VOID", local("2026-06-05 09:00"),
+            local("2026-06-05 09:00"), source="LOGGED_IN", location_id=11,
             to_first_name="Drew",
         ),
         704: Referral(  # at Harbor Yoga, by Alex: nothing to do with Maya
-            704, 5, 1004, "morgan@example.net", "SENT", dt("2026-11-01T11:00:00+00:00"),
-            dt("2026-11-01T11:00:00+00:00"), source="LOGGED_IN", location_id=51,
+            704, 5, 1004, "morgan@example.net", "SENT", local("2026-11-01 11:00"),
+            local("2026-11-01 11:00"), source="LOGGED_IN", location_id=51,
         ),
     }
     store.promotions = {

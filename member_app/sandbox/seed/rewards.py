@@ -1,7 +1,8 @@
 """Summit Fitness's rewards program: earning rules and bonuses, rewards, and a year of the demo
 member's point history with the vouchers it produced. Deterministic (random.Random(4), fixed
-datetimes, nothing after 2026-11-21), and balanced: each seeded member's transactions add up to
-the point balance and lifetime points `gym.py` gives their connection (checked on every seed).
+datetimes written on the gym's clocks, nothing after 2026-11-21), and balanced: each seeded
+member's transactions add up to the point balance and lifetime points `gym.py` gives their
+connection, and the newest is its `last_transaction_dt` (checked on every seed).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from ..records import (
     DateRangeBonus,
@@ -22,18 +24,21 @@ from ..records import (
 from ..rewards.earning import counts_toward, frequency_window_start, in_time_bonus, multiplied
 from ..rewards.perks import perk_at
 from ..store import Store
+from .gym import DEMO_TIMEZONE, local
 
-MAYA, JORDAN, ALEX = 1001, 1003, 1004
+MAYA, JORDAN, ALEX, RILEY = 1001, 1003, 1004, 1005
 SUMMIT, HARBOR = 4, 5
 DOWNTOWN, RIVERSIDE, NORTHGATE = 11, 12, 13
 CHECK_IN, CLASS, TRAINING, SHOP, REFERRAL, JOIN, BIRTHDAY, ACTIVITY, ADJUSTMENT = range(101, 110)
+CARDIO, STRENGTH = 9103, 9104  # activities the challenges count (challenges.py)
 FIRST_TRANSACTION_ID = 40001
 FIRST_VOUCHER_ID = 52001
 CREATED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def _on(day: date, at: time) -> datetime:
+    """`at` o'clock on `day` on the gym's clocks, in UTC."""
+    return datetime.combine(day, at, ZoneInfo(DEMO_TIMEZONE)).astimezone(UTC)
 
 
 def _categories() -> list[PerkCategory]:
@@ -126,14 +131,11 @@ def _perks() -> list[Perk]:
         Perk(212, SUMMIT, redeem, "STANDARD", "Staff comp smoothie", 150,
              admin_flagged_as_invisible_to_customers=True),
         Perk(213, SUMMIT, redeem, "STANDARD", "Free towel service", 75, status="INACTIVE"),
-        # Perks other modules name: challenge progress activities (challenges.py) and the
-        # referral offers' perks (referrals.py). Neither view lists them.
-        Perk(9101, SUMMIT, earn, "PROGRESS_ACTIVITY", "Challenge check-in", 0),
-        Perk(9102, SUMMIT, earn, "PROGRESS_ACTIVITY", "Challenge group class", 0),
-        Perk(9103, SUMMIT, earn, "PROGRESS_ACTIVITY", "Cardio session logged", 0),
-        Perk(9104, SUMMIT, earn, "PROGRESS_ACTIVITY", "Strength session logged", 0),
-        Perk(9105, SUMMIT, earn, "PROGRESS_ACTIVITY", "Northgate visit", 0,
-             location_ids=(NORTHGATE,)),
+        # Perks other modules name: the activities two challenges count (challenges.py; the
+        # others count check-ins and classes) and the referral offers' perks (referrals.py).
+        # Neither view lists them.
+        Perk(CARDIO, SUMMIT, earn, "PROGRESS_ACTIVITY", "Cardio session logged", 0),
+        Perk(STRENGTH, SUMMIT, earn, "PROGRESS_ACTIVITY", "Strength session logged", 0),
         Perk(9110, SUMMIT, redeem, "REFERRAL", "Free Week Pass", 0, voucher_expiration_days=30,
              redemption_instructions="Show this voucher at the front desk."),
         Perk(9111, SUMMIT, redeem, "REFERRAL", "Free Month at Northgate", 0,
@@ -200,13 +202,14 @@ class Ledger:
     ) -> Transaction:
         """An earn, plus the time and date-range bonuses it qualifies for (own lines)."""
         base = self.add(user, perk_id, loc, when, quantity=quantity)
+        zone, day = self.store.zone, self.store.local(when).date()
         for tb in self.store.time_bonuses.values():
             bonus_here = perk_at(self.store.perks[tb.perk_id], loc)
-            if perk_id in tb.base_perk_ids and bonus_here and in_time_bonus(tb, when):
+            if perk_id in tb.base_perk_ids and bonus_here and in_time_bonus(tb, when, zone):
                 extra = multiplied(base.points * quantity, tb.multiplier)
                 self.add(user, tb.perk_id, loc, when, points=extra)
         for dr in self.store.date_range_bonuses.values():
-            if perk_id in dr.base_perk_ids and dr.from_date <= when.date() <= dr.to_date:
+            if perk_id in dr.base_perk_ids and dr.from_date <= day <= dr.to_date:
                 extra = multiplied(base.points * quantity, dr.multiplier)
                 self.add(user, dr.perk_id, loc, when, points=extra)
         return base
@@ -228,7 +231,7 @@ class Ledger:
         days = perk.voucher_expiration_days
         voucher = Voucher(
             0, perk.business_id, user, perk_id, None, loc, perk.title, perk.points, status, when,
-            expiration_date=when.date() + timedelta(days=days) if days else None,
+            expiration_date=self.store.local(when).date() + timedelta(days=days) if days else None,
             details=perk.redemption_instructions, external_coupon_code=perk.external_coupon_code,
             reward_url=perk.external_reward_url if perk.type == "EXTERNAL_REWARD" else None,
         )  # fmt: skip
@@ -237,14 +240,15 @@ class Ledger:
 
     def frequency_bonuses(self) -> None:
         """Award each frequency bonus when its required count is reached in a window."""
+        zone = self.store.zone
         for fb in self.store.frequency_bonuses.values():
             seen: dict[tuple[int, datetime], int] = {}
             for txn in sorted(self.entries, key=lambda t: t.transaction_dt):
-                if txn.transaction_dt.date() < fb.start_date:
+                if self.store.local(txn.transaction_dt).date() < fb.start_date:
                     continue
                 if not counts_toward(fb, txn, self.store):
                     continue
-                key = (txn.user_id, frequency_window_start(fb, txn.transaction_dt))
+                key = (txn.user_id, frequency_window_start(fb, txn.transaction_dt, zone))
                 seen[key] = seen.get(key, 0) + 1
                 if seen[key] == fb.required_to_earn:
                     self.add(txn.user_id, fb.perk_id, txn.location_id, txn.transaction_dt)
@@ -276,72 +280,117 @@ class Ledger:
         return earned, earned - spent
 
 
-def _maya(ledger: Ledger) -> None:
-    """A year of visits, classes and rewards, ending on Friday 2026-11-20 at 07:42."""
-    rng = random.Random(4)  # noqa: S311 - deterministic demo data, not a secret
-    ledger.earn(MAYA, JOIN, DOWNTOWN, _at("2025-09-01 10:05"))
+def _visit(ledger: Ledger, user: int, loc: int, text: str, *, klass: str | None = None) -> None:
+    """A check-in at `text` (the gym's clock), and a group class at `klass` that day."""
+    ledger.earn(user, CHECK_IN, loc, local(text))
+    if klass is not None:
+        ledger.earn(user, CLASS, loc, local(f"{text[:10]} {klass}"))
+
+
+def _maya_year(ledger: Ledger, rng: random.Random) -> None:
+    """Visits from late November 2025 to the end of September 2026, drawn at random; October
+    and November are written out below, so that this month's numbers read plainly."""
     day = date(2025, 11, 23)
-    while day <= date(2026, 11, 15):
+    while day <= date(2026, 9, 30):
         if rng.random() < 0.30:
             loc = rng.choice((DOWNTOWN, DOWNTOWN, DOWNTOWN, RIVERSIDE, NORTHGATE))
             early = day.weekday() in (0, 2, 4) and rng.random() < 0.2
             hour = rng.randint(5, 7) if early else rng.randint(9, 20)
-            when = datetime.combine(day, time(hour, rng.randrange(0, 60, 5)), UTC)
+            when = _on(day, time(hour, rng.randrange(0, 60, 5)))
             ledger.earn(MAYA, CHECK_IN, loc, when)
             roll = rng.random()
             if roll < 0.22:
                 slot = rng.choice((time(12, 15), time(17, 30), time(18, 30)))
-                ledger.earn(MAYA, CLASS, loc, datetime.combine(day, slot, UTC))
+                ledger.earn(MAYA, CLASS, loc, _on(day, slot))
             elif roll < 0.25:
                 ledger.earn(MAYA, TRAINING, loc, when + timedelta(minutes=10))
             if rng.random() < 0.12:
                 ledger.earn(MAYA, ACTIVITY, loc, when + timedelta(hours=1), rng.randint(1, 3))
         day += timedelta(days=1)
+
+
+def _maya(ledger: Ledger) -> None:
+    """A year of visits, classes and rewards, ending on Friday 2026-11-20 at 7:42 am.
+
+    The numbers the pages show follow from these lines: this week 2 check-ins (weekly bonus
+    2 of 4), November 7 check-ins and 2 classes (monthly bonus 9 of 12; the November
+    challenge 7 of 12 and 2 of 2), 3 classes since October 1 (class pack 3 of 10), 8 cardio
+    sessions in October (the October challenge), 4 strength sessions in the summer, and Riley's
+    referral completed on October 15 (+100)."""
+    rng = random.Random(4)  # noqa: S311 - deterministic demo data, not a secret
+    ledger.earn(MAYA, JOIN, DOWNTOWN, local("2025-09-01 10:05"))
+    _maya_year(ledger, rng)
     # Special days.
-    ledger.earn(MAYA, BIRTHDAY, DOWNTOWN, _at("2026-04-23 08:00"))
-    ledger.earn(MAYA, REFERRAL, DOWNTOWN, _at("2026-06-18 16:20"))
-    ledger.add(MAYA, ADJUSTMENT, DOWNTOWN, _at("2026-02-20 10:00"), quantity=15,
+    ledger.earn(MAYA, BIRTHDAY, DOWNTOWN, local("2026-04-23 08:00"))
+    ledger.add(MAYA, ADJUSTMENT, DOWNTOWN, local("2026-02-20 10:00"), quantity=15,
                title="Courtesy points: pool closed for repairs")  # fmt: skip
     # Duplicate check-ins that staff voided the next morning.
     for text in ("2026-01-14 18:02", "2026-05-06 17:48"):
-        duplicate = ledger.earn(MAYA, CHECK_IN, DOWNTOWN, _at(text))
-        ledger.void(duplicate, _at(text) + timedelta(hours=15))
-    # Rewards: 550 points spent in all (the water bottle was voided and refunded).
-    ledger.redeem(MAYA, 202, DOWNTOWN, _at("2026-01-08 18:10"), "EXPIRED")
-    ledger.redeem(MAYA, 202, DOWNTOWN, _at("2026-02-10 17:55"), "USED")
-    bottle = ledger.redeem(MAYA, 203, DOWNTOWN, _at("2026-06-02 19:05"), "VOIDED")
-    ledger.void(bottle, _at("2026-06-03 09:30"))
-    ledger.redeem(MAYA, 201, DOWNTOWN, _at("2026-08-27 18:40"), "UNUSED")  # expires 11-25
-    ledger.redeem(MAYA, 211, DOWNTOWN, _at("2026-10-10 12:00"), "ISSUED")
-    ledger.redeem(MAYA, 210, DOWNTOWN, _at("2026-10-24 09:15"), "ISSUED")
-    ledger.redeem(MAYA, 204, DOWNTOWN, _at("2026-11-05 17:20"), "UNUSED")
+        duplicate = ledger.earn(MAYA, CHECK_IN, DOWNTOWN, local(text))
+        ledger.void(duplicate, local(text) + timedelta(hours=15))
+    # The Summer Strength Series (joined July 3): 4 of its 6 sessions.
+    for text in ("2026-07-08 18:40", "2026-07-22 18:40", "2026-08-05 18:40", "2026-08-19 18:40"):
+        ledger.earn(MAYA, STRENGTH, DOWNTOWN, local(text))
+    # October: the Cardio Kickoff (8 sessions logged, the 8th on the 24th), 11 check-ins and a
+    # class (the 12th visit of the month earns the monthly bonus), and the referral bonus when
+    # Riley's first visit completed Maya's referral (referrals.py).
+    october = ("02 17:10", "05 06:15", "07 17:40", "09 17:05", "13 18:20", "16 17:15",
+               "20 17:30", "22 18:05", "26 09:40", "28 17:45", "30 17:20")  # fmt: skip
+    for n, moment in enumerate(october):
+        _visit(ledger, MAYA, DOWNTOWN, f"2026-10-{moment}", klass="18:30" if n == 7 else None)
+    for moment in ("02 18:10", "06 18:10", "09 18:10", "13 18:10", "16 18:10", "20 18:10",
+                   "22 18:10", "24 10:10"):  # fmt: skip
+        ledger.earn(MAYA, CARDIO, DOWNTOWN, local(f"2026-10-{moment}"))
+    ledger.add(MAYA, REFERRAL, RIVERSIDE, local("2026-10-15 10:05"), title="Referral: Riley C.")
+    # November: 7 check-ins and 2 classes; Monday the 9th's early visit earns the early-bird
+    # bonus, Tuesday's lunchtime class the class boost.
+    for text in ("2026-11-03 17:35", "2026-11-05 17:15", "2026-11-09 06:10"):
+        _visit(ledger, MAYA, DOWNTOWN, text)
+    _visit(ledger, MAYA, DOWNTOWN, "2026-11-10 11:55", klass="12:15")
+    _visit(ledger, MAYA, DOWNTOWN, "2026-11-12 18:20", klass="18:30")
     # This week: 2 of 4 weekly check-ins so far; Friday's early visit earns two bonuses.
-    ledger.earn(MAYA, CHECK_IN, DOWNTOWN, _at("2026-11-16 18:05"))
-    ledger.earn(MAYA, CLASS, DOWNTOWN, _at("2026-11-17 18:30"))
-    ledger.earn(MAYA, ACTIVITY, DOWNTOWN, _at("2026-11-18 19:10"), 2)
-    ledger.earn(MAYA, CHECK_IN, RIVERSIDE, _at("2026-11-20 07:42"))
-    ledger.frequency_bonuses()
-    # Pro-shop purchases; the last one makes the year add up to the connection's 1800 points.
-    shop_days = ("2026-02-21 11:30", "2026-05-30 10:45", "2026-08-15 13:10")
-    for text in shop_days:
-        ledger.earn(MAYA, SHOP, DOWNTOWN, _at(text), rng.randint(18, 64))
+    ledger.earn(MAYA, CHECK_IN, DOWNTOWN, local("2026-11-16 18:05"))
+    ledger.earn(MAYA, ACTIVITY, DOWNTOWN, local("2026-11-18 19:10"), 2)
+    ledger.earn(MAYA, CHECK_IN, RIVERSIDE, local("2026-11-20 07:42"))
+    # Rewards: 550 points spent in all (the water bottle was voided and refunded).
+    ledger.redeem(MAYA, 202, DOWNTOWN, local("2026-01-08 18:10"), "EXPIRED")
+    ledger.redeem(MAYA, 202, DOWNTOWN, local("2026-02-10 17:55"), "USED")
+    bottle = ledger.redeem(MAYA, 203, DOWNTOWN, local("2026-06-02 19:05"), "VOIDED")
+    ledger.void(bottle, local("2026-06-03 09:30"))
+    ledger.redeem(MAYA, 201, DOWNTOWN, local("2026-08-27 18:40"), "UNUSED")  # expires 11-25
+    ledger.redeem(MAYA, 211, DOWNTOWN, local("2026-10-10 12:00"), "ISSUED")
+    ledger.redeem(MAYA, 210, DOWNTOWN, local("2026-10-24 09:15"), "ISSUED")
+    ledger.redeem(MAYA, 204, DOWNTOWN, local("2026-11-05 17:20"), "UNUSED")
+    # Pro-shop purchases (amounts drawn after the visits, so they stay the same).
+    for text in ("2026-02-21 11:30", "2026-05-30 10:45", "2026-08-15 13:10"):
+        ledger.earn(MAYA, SHOP, DOWNTOWN, local(text), rng.randint(18, 64))
+
+
+def _maya_balances(ledger: Ledger) -> None:
+    """The last pro-shop purchase makes the year add up to the connection's 1800 points."""
     rest = 1800 - ledger.totals(MAYA, SUMMIT)[0]
     if not 1 <= rest <= 250:
         raise RuntimeError(f"the demo member's seeded year does not balance ({rest})")
-    ledger.earn(MAYA, SHOP, DOWNTOWN, _at("2026-11-14 12:30"), rest)
+    ledger.earn(MAYA, SHOP, DOWNTOWN, local("2026-11-14 12:30"), rest)
 
 
 def _others(ledger: Ledger) -> None:
-    """Jordan (pending, 120 points, all in October) and Alex at Harbor Yoga (900 earned, 640)."""
+    """Jordan (pending, 120 points, all in October), Riley (Maya's friend: joined October 14,
+    first visit the next morning, which completed Maya's referral) and Alex at Harbor Yoga
+    (900 earned, 640)."""
     for n in range(3):
-        ledger.earn(JORDAN, CHECK_IN, RIVERSIDE, _at("2026-10-16 17:05") + timedelta(days=5 * n))
+        ledger.earn(JORDAN, CHECK_IN, RIVERSIDE, local("2026-10-16 17:05") + timedelta(days=5 * n))
     for n in range(5):
-        ledger.earn(JORDAN, CLASS, RIVERSIDE, _at("2026-10-17 17:30") + timedelta(days=3 * n))
-    ledger.earn(JORDAN, TRAINING, RIVERSIDE, _at("2026-10-30 16:00"))
+        ledger.earn(JORDAN, CLASS, RIVERSIDE, local("2026-10-17 17:30") + timedelta(days=3 * n))
+    ledger.earn(JORDAN, TRAINING, RIVERSIDE, local("2026-10-30 16:00"))
+    ledger.earn(RILEY, JOIN, RIVERSIDE, local("2026-10-14 18:00"))
+    ledger.earn(RILEY, CHECK_IN, RIVERSIDE, local("2026-10-15 10:05"))
+    for day in ("10-22", "10-29", "11-05", "11-12", "11-19"):
+        ledger.earn(RILEY, CHECK_IN, RIVERSIDE, local(f"2026-{day} 17:10"))
     for n in range(18):
-        ledger.earn(ALEX, 501, 51, _at("2026-03-05 18:00") + timedelta(days=12 * n))
-    ledger.redeem(ALEX, 502, 51, _at("2026-06-01 18:30"), "USED")
-    ledger.redeem(ALEX, 502, 51, _at("2026-10-01 18:30"), "UNUSED")
+        ledger.earn(ALEX, 501, 51, local("2026-03-05 18:00") + timedelta(days=12 * n))
+    ledger.redeem(ALEX, 502, 51, local("2026-06-01 18:30"), "USED")
+    ledger.redeem(ALEX, 502, 51, local("2026-10-01 18:30"), "UNUSED")
 
 
 def seed_rewards(store: Store) -> None:
@@ -352,8 +401,20 @@ def seed_rewards(store: Store) -> None:
     ledger = Ledger(store)
     _maya(ledger)
     _others(ledger)
+    ledger.frequency_bonuses()
+    _maya_balances(ledger)
     ledger.write()
     for conn in store.connections.values():
         totals = ledger.totals(conn.user_id, conn.business_id)
+        newest = max(
+            (
+                t.transaction_dt
+                for t in ledger.entries
+                if t.user_id == conn.user_id and t.business_id == conn.business_id
+            ),
+            default=None,
+        )
         if totals != (conn.lifetime_earned_points, conn.point_balance):
             raise RuntimeError(f"connection {conn.connection_id} does not match its ledger")
+        if newest != conn.last_transaction_dt:
+            raise RuntimeError(f"connection {conn.connection_id}: last_transaction_dt is {newest}")
