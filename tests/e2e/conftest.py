@@ -70,3 +70,17 @@ def phone_page(
         yield ctx.new_page()
     finally:
         ctx.close()
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme_page(
+    request: pytest.FixtureRequest, browser: Browser, servers: Servers
+) -> Iterator[Page]:
+    """A phone browser on a fresh demo gym, in light and in dark mode (contrast differs)."""
+    servers.reseed_sandbox()
+    ctx = browser.new_context(viewport=PHONE, color_scheme=request.param)
+    ctx.set_default_timeout(5_000)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()

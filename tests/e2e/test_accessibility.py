@@ -4,17 +4,16 @@ pending member; and the keyboard reaches the skip link first, visibly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from member_app.brand import contrast
 from member_app.sandbox.seed import PENDING_EMAIL
 
-from ..browser import PHONE, sign_in
+from ..browser import sign_in
 from ..helpers import Servers
 from ..pages_to_check import MEMBER_PAGES, PENDING_PAGES, SIGNED_OUT_PAGES
 
@@ -45,20 +44,6 @@ def _check_all(page: Page, base: str, paths: list[str]) -> list[str]:
         page.wait_for_load_state("load")
         found += _violations(page)
     return found
-
-
-@pytest.fixture(params=["light", "dark"])
-def scheme_page(
-    request: pytest.FixtureRequest, browser: Browser, servers: Servers
-) -> Iterator[Page]:
-    """A phone browser on a fresh demo gym, in light and in dark mode (contrast differs)."""
-    servers.reseed_sandbox()
-    ctx = browser.new_context(viewport=PHONE, color_scheme=request.param)
-    ctx.set_default_timeout(5_000)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
 
 
 def test_no_axe_violations_on_any_page(scheme_page: Page, servers: Servers) -> None:

@@ -5,15 +5,14 @@ them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from member_app.sandbox.seed import PENDING_EMAIL
 
-from ..browser import PHONE, sign_in
+from ..browser import sign_in
 from ..helpers import Servers
 
 pytestmark = pytest.mark.browser
@@ -73,19 +72,6 @@ def test_the_count_of_rewards_to_redeem_now_leads_to_them(page: Page, servers: S
     available = page.locator("#available-now")
     expect(available.get_by_role("heading", name="Available now")).to_be_in_viewport()
     expect(available.get_by_role("link", name="Redeem", exact=True)).to_have_count(count)
-
-
-@pytest.fixture(params=["light", "dark"])
-def scheme_page(
-    request: pytest.FixtureRequest, browser: Browser, servers: Servers
-) -> Iterator[Page]:
-    servers.reseed_sandbox()
-    ctx = browser.new_context(viewport=PHONE, color_scheme=request.param)
-    ctx.set_default_timeout(5_000)
-    try:
-        yield ctx.new_page()
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize("email", [PENDING_EMAIL, "alex@example.com"])
