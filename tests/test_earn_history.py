@@ -42,8 +42,8 @@ def test_earning_rules_show_bonuses_and_progress(
     assert response.status_code == 200
     text = visible_text(response.text)
     assert "Ways to earn" in text
-    assert "2× points Monday 5 am to 8 am" in text  # the early-bird window
-    assert "3× points until Nov 29, 2026" in text  # Thanksgiving week
+    assert "Double points Monday 5 am to 8 am" in text  # the early-bird window
+    assert "Triple points until Nov 29, 2026" in text  # Thanksgiving week
     counts = perkville_counts(sandbox_client)
     assert counts == {"WEEKLY": 2, "MONTHLY": 9, "FROM_DATE": 3}
     assert progress_lines(response.text) == [

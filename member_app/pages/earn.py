@@ -19,6 +19,7 @@ from ..perkville.program import DateRangeBonus, EarningRule, FrequencyBonus, Tra
 from ..state import app_state
 from ..web.templating import render
 from .common import require_member
+from .landing import points_words
 from .place import at_member_location
 
 FREQUENCY_WINDOWS = {"WEEKLY": "this week", "MONTHLY": "this month"}
@@ -227,6 +228,8 @@ async def earn(request: Request) -> Response:
             "live_bonuses": lambda rule: live_bonuses(rule.date_range_bonuses, on),
             "progress": lambda bonus: progress[bonus_key(bonus)],
             "place": place,
+            # The same words as home and the kiosk ("Double points", "Triple points").
+            "points_words": points_words,
         },
         business=business,
     )
