@@ -63,7 +63,7 @@ from tests.forms import find_form
 MEMBER_PAGES = ("/", "/rewards", "/vouchers", "/history", "/challenges", "/earn")
 FAULT_KINDS = ("500", "502", "503", "429", "drop", "lost")
 BENCH_USER_ID = 100000  # bench member i is user 100000 + i (sandbox README, "Bench members")
-FRIENDLY_5XX = "Perkville isn't answering"
+FRIENDLY_5XX = "We can't reach your rewards right now"
 STALE = "data-stale"
 RETRY_BLOCK = "data-retry"
 RSS_FACTOR, RSS_SLACK_MB = 1.2, 10.0
@@ -274,7 +274,7 @@ class Load:
             attempt.vouchers.append(int(found.group(1)))
             attempt.outcomes.append("voucher")
         elif status in (502, 503) and FRIENDLY_5XX in html.unescape(response.text):
-            attempt.outcomes.append(f"{status} Perkville isn't answering")
+            attempt.outcomes.append(f"{status} {FRIENDLY_5XX}")
         elif status == 429:
             attempt.outcomes.append("429 rate limited")
         elif status in (200, 400):
@@ -457,7 +457,7 @@ def cross_check(
         if sandbox_count > len(confirmed):
             rows.append(row)
         # More redemptions than attempts it could come from: a double spend. (An attempt the
-        # bench saw fail — the app answered "Perkville isn't answering" after a `lost` —
+        # bench saw fail — the app answered its friendly 503 after a `lost` —
         # may have spent: that is reported, not a double spend.)
         if unknown or sandbox_count > len(sandbox_attempts):
             double_spend_members.append(i)
@@ -700,11 +700,11 @@ def markdown(r: dict[str, Any]) -> str:
     out += [
         f"- the app's connection broken (transport error at the bench): "
         f"{len(r['app_transport_errors'])}",
-        f'- explained 502/503 ("{FRIENDLY_5XX} right now"): {r["explained_5xx_total"]} — '
+        f'- explained 502/503 ("{FRIENDLY_5XX}"): {r["explained_5xx_total"]} — '
         + _counts(r["explained_5xx"]),
         f'- pages showing the stale notice ("…so this shows what we had at…"): '
         f"{sum(r['stale_pages'].values())} — {_counts(r['stale_pages'])}",
-        f'- home-page retry blocks ("We couldn\'t load … from Perkville just now"): '
+        f'- home-page retry blocks ("We couldn\'t load … just now"): '
         f"{sum(r['retry_blocks'].values())} — {_counts(r['retry_blocks'])}",
         "",
         "## Redeems",

@@ -39,7 +39,7 @@ def test_perkville_down_is_a_friendly_page_for_every_member_page(
     response = client.get(path)
     assert response.status_code in {502, 503}, path
     text = visible_text(response.text)
-    assert "Perkville isn't answering right now" in text
+    assert "We can't reach your rewards right now" in text
     assert "Try again" in text
     assert "Traceback" not in response.text
 

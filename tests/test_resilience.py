@@ -17,7 +17,7 @@ from member_app.sandbox.conditions import Conditions
 from .forms import parse_form
 from .helpers import MAYA_CONNECTION, FakeClock, SignIn, balance, redeem_links, visible_text
 
-DOWN = "Perkville isn't answering right now"
+DOWN = "We can't reach your rewards right now"
 
 
 def conditions(sandbox: Starlette) -> Conditions:
@@ -102,7 +102,7 @@ def test_a_failing_part_of_home_gets_a_retry_block_and_the_rest_shows(
     assert page.status_code == 200
     text = visible_text(page.text)
     assert "1,250 points" in text
-    assert "We couldn't load your vouchers from Perkville just now." in text
+    assert "We couldn't load your vouchers just now." in text
     assert 'href="/">Try again' in page.text
     heal(sandbox)
     text = visible_text(client.get("/").text)
@@ -121,7 +121,7 @@ def test_a_members_last_copy_stands_in_and_says_when_it_is_from(
     assert page.status_code == 200
     text = visible_text(page.text)
     assert "Free smoothie" in text
-    assert "Perkville isn't answering right now, so this shows what we had at 6:00 pm" in text
+    assert "We can't reach your rewards right now, so this shows what we had at 6:00 pm" in text
     heal(sandbox)
     assert "so this shows what we had" not in client.get("/vouchers").text
 

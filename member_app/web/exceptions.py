@@ -10,7 +10,7 @@ member can act on (never a stack trace).
     ├── RateLimited           → 429 with Retry-After (ratelimit.py)
     ├── PerkvilleError        (perkville/errors.py)
     │   ├── PerkvilleAuthError    → signed out, then 303 to sign in and back
-    │   ├── PerkvilleUnavailable  → 503/502 "isn't answering"
+    │   ├── PerkvilleUnavailable  → 503/502 "We can't reach your rewards right now"
     │   └── any other             → 502 "We couldn't load this page"
     ├── HTTPException         → 404/405/... as a page
     └── anything else         → 500 "Something went wrong on our side", with the security
@@ -156,7 +156,7 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
         log.warning("perkville unavailable: %s", exc.message)
         return error_page(
             request,
-            "Perkville isn't answering right now",
+            "We can't reach your rewards right now",
             "Your points and rewards are safe. Please try again in a moment.",
             503 if exc.status in {None, 503} else 502,
         )
@@ -164,7 +164,7 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
     return error_page(
         request,
         "We couldn't load this page",
-        "Perkville did not give us what this page needs. Please try again.",
+        "We didn't get what this page needs from your rewards program. Please try again.",
         502,
     )
 
