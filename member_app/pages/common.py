@@ -15,7 +15,13 @@ from starlette.requests import Request
 from ..perkville import Connection, PerkvilleRequestError
 from ..state import app_state
 from ..web.csrf import csrf_valid
-from ..web.exceptions import FormExpired, NotJoined, SignInRequired, StepUpRequired
+from ..web.exceptions import (
+    FormExpired,
+    NotJoined,
+    SignInRequired,
+    StepUpRequired,
+    form_page,
+)
 from ..web.session import SID, Member, current_member
 
 _ID = re.compile(r"^[0-9]{1,18}$")
@@ -28,7 +34,7 @@ def require_member(request: Request) -> Member:
         path = request.url.path
         if request.method != "GET":
             # After sign-in the member lands on the page the form came from, not on a POST.
-            path = path.rsplit("/", 1)[0] if path.count("/") > 1 else path
+            path = form_page(path)
         query = f"?{request.url.query}" if request.url.query and request.method == "GET" else ""
         raise SignInRequired(path + query)
     return member

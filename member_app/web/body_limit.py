@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .exceptions import error_page
+from .exceptions import WatchedSend, error_page
 
 # Every form of the app is a few fields (a referral note is the largest, 500 characters).
 MAX_BODY_BYTES = 64 * 1024
@@ -32,7 +32,7 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
+        watched = WatchedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -42,15 +42,10 @@ class BodyLimitMiddleware:
                 raise BodyTooLarge
             return message
 
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, watching_send)
+            await self.app(scope, counting_receive, watched)
         except BodyTooLarge:
-            if started:
+            if watched.started:
                 raise
             await self._refuse(scope, receive, send)
 

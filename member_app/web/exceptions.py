@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.types import Message, Send
 
 from ..perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
 from ..ratelimit import RateLimited
@@ -92,8 +93,9 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-def _parent(path: str) -> str:
-    """The page an action's form was on (what to show after sign-in if it can't be kept)."""
+def form_page(path: str) -> str:
+    """The page an action's form was on (`/rewards/7/redeem` → `/rewards/7`): where to land
+    after signing in rather than on a POST-only address."""
     return path.rsplit("/", 1)[0] if path.count("/") > 1 else path
 
 
@@ -105,7 +107,7 @@ async def step_up(request: Request, exc: Exception) -> Response:
     query = {"pkce": "1"}
     if ticket is None:
         log.info("step-up for %s without keeping the form", exc.path)
-        query["next"] = _parent(exc.path)
+        query["next"] = form_page(exc.path)
     else:
         query["ticket"] = ticket
     return RedirectResponse(f"{request.url_for('signin').path}?{urlencode(query)}", 303)
@@ -195,6 +197,20 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class WatchedSend:
+    """An ASGI `send` that remembers whether the answer has started: until then a middleware
+    may still answer in the app's place."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
 
 exception_handlers: dict[Any, Handler] = {
     SignInRequired: sign_in_required,

@@ -9,9 +9,9 @@ app instead; Starlette's own handler stays the last resort should this one fail.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .exceptions import server_error
+from .exceptions import WatchedSend, server_error
 
 
 class ServerErrorPageMiddleware:
@@ -22,17 +22,11 @@ class ServerErrorPageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, watching_send)
+            await self.app(scope, receive, watched)
         except Exception as exc:
-            if started:  # half an answer is out: nothing better to send than closing it
+            if watched.started:  # half an answer is out: nothing better to send than closing it
                 raise
             response = await server_error(Request(scope, receive), exc)
             await response(scope, receive, send)
