@@ -13,7 +13,7 @@ from . import admin_token
 from .app import create_app
 from .demo import build_demo
 from .ops import configure_logging
-from .sandbox import create_sandbox
+from .sandbox import PROFILES, Profile, create_sandbox
 from .sandbox.conditions import (
     DEFAULT_FAULTS,
     FAULT_KINDS,
@@ -146,6 +146,23 @@ def _add_condition_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_profile_option(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's profile (sandbox/README.md, "Profiles"), on `sandbox` and `demo`."""
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="default",
+        help="default: the sandbox as it is, newer Perkville behaviour assumed; reference: "
+        "only what the Perkville v2 API reference documents",
+    )
+
+
+def _profile_line(profile: Profile) -> str:
+    if profile == "reference":
+        return "  Sandbox profile: reference (only what the Perkville v2 API reference documents)\n"
+    return "  Sandbox profile: default (newer Perkville behaviour assumed; --profile reference)\n"
+
+
 def _conditions_of(args: argparse.Namespace) -> Conditions:
     return conditions_from(
         latency_ms=args.latency_ms,
@@ -195,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="kiosk mode: sign out after N seconds without a tap (60)",
     )
+    _add_profile_option(demo)
     _add_condition_options(demo)
 
     serve = commands.add_parser("serve", help="run the app against the configured Perkville")
@@ -217,6 +235,7 @@ def _parser() -> argparse.ArgumentParser:
         help="register a callback URI for the demo client (repeatable; default: the app on "
         "127.0.0.1:8000 and localhost:8000)",
     )
+    _add_profile_option(sandbox)
     _add_condition_options(sandbox)
     # --- admin-token parser (identify helper) ---
     admin = commands.add_parser(
@@ -245,6 +264,7 @@ def _demo_banner(app_url: str, sandbox_url: str, extra: str = "") -> str:
 
     Open the app:      {app_url}/
     Perkville sandbox: {sandbox_url}/
+    Front desk:        {sandbox_url}/front-desk/  (award points as the gym; sign in as the admin)
 
   Demo member:  {MEMBER_EMAIL} / {MEMBER_PASSWORD}
   Not joined:   {PENDING_EMAIL} / {MEMBER_PASSWORD}
@@ -263,6 +283,7 @@ def demo(
     kiosk_idle_seconds: int = 60,
     conditions: Conditions | None = None,
     members: int = 0,
+    profile: Profile = "default",
 ) -> int:
     conditions = conditions if conditions is not None else Conditions()
     try:
@@ -281,8 +302,9 @@ def demo(
         faults=conditions.faults,
         fault_seed=conditions.seed,
         members=members,
+        profile=profile,
     )
-    extra = _conditions_banner(conditions, members)
+    extra = _profile_line(profile) + _conditions_banner(conditions, members)
     with ServerThread(demo.sandbox, sandbox_sock):
         print(_demo_banner(demo.settings.public_url, demo.settings.api_url, extra), flush=True)
         # uvicorn's access log would print raw URLs (an OAuth callback's code and state):
@@ -319,14 +341,16 @@ def sandbox(
     redirect_uris: list[str] | None,
     conditions: Conditions | None = None,
     members: int = 0,
+    profile: Profile = "default",
 ) -> int:
     conditions = conditions if conditions is not None else Conditions()
     print(f"Perkville sandbox on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
-    print(_conditions_banner(conditions, members), end="", flush=True)
+    print(_profile_line(profile) + _conditions_banner(conditions, members), end="", flush=True)
     app = create_sandbox(
         redirect_uris=redirect_uris or DEFAULT_REDIRECT_URIS,
         conditions=conditions,
         members=members,
+        profile=profile,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
@@ -344,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.kiosk_idle_seconds,
             _conditions_of(args),
             args.members,
+            args.profile,
         )
     if args.command == "admin-token":
         return admin_token.run(
@@ -354,7 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "serve":
         return serve(args.host, args.port, args.forwarded_allow_ips)
-    return sandbox(args.host, args.port, args.redirect_uris, _conditions_of(args), args.members)
+    return sandbox(
+        args.host,
+        args.port,
+        args.redirect_uris,
+        _conditions_of(args),
+        args.members,
+        args.profile,
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 
 from .app import create_app
-from .sandbox import create_sandbox, demo_store
+from .sandbox import Profile, create_sandbox, demo_store
 from .sandbox.conditions import DEFAULT_FAULTS, conditions_from
 from .sandbox.seed import (
     ADMIN_CLIENT_ID,
@@ -65,20 +65,25 @@ def build_demo(
     faults: Iterable[str] = DEFAULT_FAULTS,
     fault_seed: int | None = None,
     members: int = 0,
+    profile: Profile = "default",
 ) -> Demo:
     """The demo, as a phone app, inside a gym's app (`webview`, which starts with the
     Identify User Flow: the gym's app already knows who is signed in) or on a `kiosk`, whose
     sign-out also ends the sign-in at the sandbox.
 
     `latency_ms`, `fault_rate`, `faults` and `fault_seed` set the sandbox's conditions (see
-    sandbox/README.md); `members` adds that many bench members."""
+    sandbox/README.md); `members` adds that many bench members; `profile="reference"` makes
+    the sandbox serve only what the API reference documents (then a kiosk has no Perkville
+    sign-out page to send the browser through: the reference has none)."""
     sandbox = create_sandbox(
         redirect_uris=[f"{app_url}/auth/callback"],
         conditions=conditions_from(
             latency_ms=latency_ms, fault_rate=fault_rate, faults=faults, seed=fault_seed
         ),
         members=members,
+        profile=profile,
     )
+    sign_out = mode == "kiosk" and profile == "default"
     settings = Settings(
         # A fresh secret per run: demo sessions do not need to survive a restart.
         secret_key=secret_key or secrets.token_urlsafe(48),
@@ -92,7 +97,7 @@ def build_demo(
         admin_token=mint_admin_token(sandbox.state.store),
         mode=mode,
         kiosk_idle_seconds=kiosk_idle_seconds,
-        perkville_logout_url=f"{sandbox_url}/logout/" if mode == "kiosk" else None,
+        perkville_logout_url=f"{sandbox_url}/logout/" if sign_out else None,
         signin_flow="identify" if mode == "webview" else "pkce",
     )
     # The seed is written around one day (DEMO_NOW); both sides start there and run on.

@@ -141,7 +141,11 @@ def test_perks_are_public_and_show_the_references_fields(
     assert perks[210]["type"] == "EXTERNAL_REWARD"
     assert perks[210]["external_reward_url"] == "https://partner.example/summit-meal-kit"
     assert (perks[208]["start_date"], perks[208]["end_date"]) == ("2026-06-01", "2026-08-31")
-    assert perks[213]["status"] == "INACTIVE"
+    # "all active redeem perks" (reference, Filtering): INACTIVE ones only when asked for.
+    assert 213 not in perks
+    assert get_ok(sandbox_client, "/v2/perks/213/", member)["status"] == "INACTIVE"
+    inactive = objects(sandbox_client, "/v2/perks/?business=4&status=INACTIVE", member)
+    assert 213 in [p["perk_id"] for p in inactive]
     # The Perk endpoint includes what the views hide: bookkeeping, hidden and bonus perks.
     hidden = objects(
         sandbox_client, "/v2/perks/?admin_flagged_as_invisible_to_customers=true", member
@@ -696,9 +700,21 @@ def test_redeeming_needs_user_redeem(
     assert balance(store) == 1250
 
 
-def test_admin_transactions_are_not_implemented(sandbox_client: TestClient, admin: Headers) -> None:
+def test_staff_redeem_for_a_customer_with_a_used_voucher(
+    sandbox_client: TestClient, admin: Headers, store: Store
+) -> None:
+    """Reference, Transaction POST: with ADMIN_CUSTOMER_REDEEM "This will create a Voucher using
+    the initial voucher status for the given perk, unless voucher_start_as_unused is set to
+    True ... normally perks redeemed by admins on a user's behalf are marked as USED"."""
+    before = balance(store)
     response = redeem(sandbox_client, admin, 201, user="/v2/users/1001/")
-    assert_api_error(response, 501, "invalid_request_error", code="method_not_implemented")
+    assert response.status_code == 201, response.text
+    voucher = get_ok(sandbox_client, response.json()["voucher"], admin)
+    assert voucher["status"] == "USED" and balance(store) == before - 150
+    unused = redeem(
+        sandbox_client, admin, 202, user="/v2/users/1001/", voucher_start_as_unused=True
+    )
+    assert get_ok(sandbox_client, unused.json()["voucher"], admin)["status"] == "UNUSED"
 
 
 @pytest.mark.parametrize(
@@ -866,8 +882,9 @@ def test_vouchers_resource(sandbox_client: TestClient, member: Headers, admin: H
     assert len(objects(sandbox_client, "/v2/vouchers/?status=UNUSED", admin)) == 2
     response = sandbox_client.get("/v2/vouchers/52006/", headers=admin)
     assert_api_error(response, 404, "invalid_request_error", code="not_found")
-    response = sandbox_client.patch("/v2/vouchers/52009/", headers=admin, json={"status": "USED"})
-    assert_api_error(response, 501, "invalid_request_error", code="method_not_implemented")
+    # Reference, Voucher PATCH: staff change the status ("202 Accepted").
+    response = sandbox_client.patch("/v2/vouchers/52007/", headers=admin, json={"status": "USED"})
+    assert response.status_code == 202 and response.json()["status"] == "USED", response.text
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,14 @@ def serialize_business(biz: Business, ctx: Context) -> dict[str, Any]:
         "logo_url": logo_url(biz, ctx.base_url),
         "name": biz.name,
         "perkville_url": f"{ctx.base_url}/biz/{biz.business_id}/",
+        # "(Deprecated) This property is no longer in use": the Perk endpoint lists perks.
         "perks": [],
-        "promotions": [],
+        # "the collection of promotional perks a business offers" (all live in the sandbox).
+        "promotions": [
+            uri("promotions", k)
+            for k, promo in sorted(ctx.store.promotions.items())
+            if promo.business_id == biz.business_id
+        ],
         "resource_uri": uri("businesses", biz.business_id),
         "rewards_program_name": biz.rewards_program_name,
     }

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from . import bodies
 from .errors import AUTHORIZATION_ERROR, INVALID_REQUEST_ERROR, ApiError, invalid_request
@@ -31,6 +30,7 @@ from .resources import (
     Field,
     Resource,
     ScopeRule,
+    Written,
     customer_visible,
     iso,
     required_filters,
@@ -306,7 +306,7 @@ def record_challenge_progress(
             cc.last_mod_dt = moment
 
 
-async def create_challenge_connection(request: Request, ctx: Context) -> Response:
+async def create_challenge_connection(request: Request, ctx: Context) -> Written:
     """POST /v2/challenge-connections/ {"challenge": URI, "join_status": ...} → 201."""
     JOIN_CHALLENGE.check(ctx.token)
     body = await bodies.read_json(request)
@@ -318,12 +318,12 @@ async def create_challenge_connection(request: Request, ctx: Context) -> Respons
     if challenge is None:
         raise invalid_request("invalid", "No such challenge.", "challenge")
     cc = set_join_status(ctx.store, ctx.token.user_id, challenge, body["join_status"])
-    return JSONResponse(serialize_challenge_connection(cc, ctx), status_code=201)
+    return 201, serialize_challenge_connection(cc, ctx)
 
 
 async def update_challenge_connection(
     request: Request, ctx: Context, cc: ChallengeConnection
-) -> Response:
+) -> Written:
     """PATCH /v2/challenge-connections/{id}/ {"join_status": ...} → 202."""
     JOIN_CHALLENGE.check(ctx.token)
     if _cc_owner(cc, ctx.store) != ctx.token.user_id:
@@ -339,7 +339,7 @@ async def update_challenge_connection(
         raise invalid_request("required", "join_status is required.", "join_status")
     challenge = ctx.store.challenges[cc.challenge_id]
     updated = set_join_status(ctx.store, ctx.token.user_id, challenge, body["join_status"])
-    return JSONResponse(serialize_challenge_connection(updated, ctx), status_code=202)
+    return 202, serialize_challenge_connection(updated, ctx)
 
 
 CHALLENGES = Resource(

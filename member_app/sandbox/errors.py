@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
+from .profiles import Profile, error_code
+
 OAUTH_ERROR = "oauth_error"
 AUTHORIZATION_ERROR = "authorization_error"
 INVALID_REQUEST_ERROR = "invalid_request_error"
@@ -28,15 +30,17 @@ class ApiError(Exception):
         self.message = message
         self.field = field
 
-    def body(self) -> dict[str, object]:
+    def body(self, profile: Profile = "default") -> dict[str, object]:
+        """The body; the reference profile keeps only the codes the reference writes."""
+        code = error_code(self.code, profile)
         return {
             "error_type": self.error_type,
-            "errors": {self.field: [{"code": self.code, "message": self.message}]},
+            "errors": {self.field: [{"code": code, "message": self.message}]},
         }
 
-    def response(self) -> JSONResponse:
+    def response(self, profile: Profile = "default") -> JSONResponse:
         headers = {"WWW-Authenticate": 'Bearer realm="perkville"'} if self.status == 401 else None
-        return JSONResponse(self.body(), status_code=self.status, headers=headers)
+        return JSONResponse(self.body(profile), status_code=self.status, headers=headers)
 
 
 def invalid_request(code: str, message: str, field: str = "__all__") -> ApiError:

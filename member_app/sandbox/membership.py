@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from . import bodies
 from .agreements import missing_agreements
@@ -24,6 +23,7 @@ from .resources import (
     Field,
     Filter,
     Resource,
+    Written,
     customer_visible,
     iso,
     resource_routes,
@@ -62,7 +62,12 @@ def serialize_connection(conn: Connection, ctx: Context) -> dict[str, Any]:
         "referral_offer_url": (f"{ctx.base_url}/biz/{conn.business_id}/referral/{conn.user_id}/"),
         "status": conn.status,
         "user": uri("users", conn.user_id),
-        "vouchers": [],
+        # "The list of vouchers for this business connection": the member's, at this business.
+        "vouchers": [
+            uri("vouchers", k)
+            for k, v in sorted(ctx.store.vouchers.items())
+            if v.user_id == conn.user_id and v.business_id == conn.business_id
+        ],
     }
 
 
@@ -171,7 +176,7 @@ def _admin_updates(store: Store, conn: Connection, body: dict[str, Any]) -> dict
     return updates
 
 
-async def update_connection(request: Request, ctx: Context, conn: Connection) -> Response:
+async def update_connection(request: Request, ctx: Context, conn: Connection) -> Written:
     """PATCH /v2/connections/{id}/ → 202 (reference, Connection PATCH).
 
     USER_CUSTOMER_INFO: only `status` (ACTIVE joins the program, INACTIVE leaves it) of your own
@@ -208,7 +213,7 @@ async def update_connection(request: Request, ctx: Context, conn: Connection) ->
         conn.last_mod_dt = store.now()
     if "rewards_program_join_dt" in changed:  # the first join only
         award_join_bonus(store, conn)
-    return JSONResponse(serialize_connection(conn, ctx), status_code=202)
+    return 202, serialize_connection(conn, ctx)
 
 
 def award_join_bonus(store: Store, conn: Connection) -> None:

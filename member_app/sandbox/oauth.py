@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .pages import csrf_token, csrf_valid, page, signed_in_user
+from .profiles import profile_of
 from .records import User
 from .store import SCOPE_DESCRIPTIONS, AuthorizationCode, Client, Store, new_secret
 
@@ -136,9 +137,11 @@ def _issue_code(store: Store, auth: AuthorizeRequest, user: User) -> Response:
 async def authorize(request: Request) -> Response:
     """Step 2 of the reference: sign in, agree, and go back to the app with a code."""
     store: Store = request.app.state.store
-    if request.method == "GET" and request.query_params.get("prompt") == "login":
+    prompt = request.query_params.get("prompt") if request.method == "GET" else None
+    if prompt == "login" and profile_of(request) == "default":
         # OIDC's prompt=login (kiosks): forget who is signed in here, so the sign-in page shows.
-        # `prompt` is not in _AUTHORIZE_PARAMS, so the page's `next` does not ask again.
+        # `prompt` is not in _AUTHORIZE_PARAMS, so the page's `next` does not ask again. The
+        # reference profile ignores it: Step 1 lists no such parameter.
         request.session.pop("uid", None)
     if request.method == "POST":
         form = await request.form()
@@ -280,7 +283,10 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
         client_id, sep, secret = decoded.partition(":")
         return (client_id, secret) if sep else None
     if form.get("client_id"):
-        return form["client_id"], form.get("client_secret")
+        # Reference, Step 3: "Include the secret here as a GET parameter, or in a Basic Auth
+        # header"; the form field is accepted too (the table lists client_secret as a key).
+        given = form.get("client_secret") or request.query_params.get("client_secret")
+        return form["client_id"], given
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .profiles import profile_of
 from .records import User
 from .store import Store
 
@@ -22,6 +23,8 @@ def signed_in_user(request: Request) -> User | None:
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = request.app.state.templates
+    # The sign-out page exists in the default profile only (profiles.DEFAULT_ONLY_PATHS).
+    context = {"sign_out": profile_of(request) == "default", **context}
     response: Response = templates.TemplateResponse(
         request, f"sandbox/{name}", context, status_code=status
     )

@@ -16,7 +16,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# --- users and businesses (reference: User, Business, Location, Level, Connection, Staff) -------
+# --- users and businesses (reference: User, Business, Location, Level, Connection, External
+# Member, Staff) ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -81,12 +82,35 @@ class Connection:
     home_location_id: int | None = None
     last_visited_location_id: int | None = None
     external_membership_status: str | None = None
-    external_membership_type: str = ""
+    external_membership_type: str | None = ""
     external_join_dt: datetime | None = None
     external_cancel_dt: datetime | None = None
     rewards_program_join_dt: datetime | None = None
     last_mod_dt: datetime = field(default_factory=utcnow)
     last_transaction_dt: datetime | None = None
+    # Connection Balance's own last_mod_dt: when the points last moved (the connection's
+    # last_mod_dt "primarily applies to the status attribute", reference, Connection).
+    balance_mod_dt: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class ExternalMember:
+    """A membership record from a business's own membership system (reference: External
+    Member), keyed by (business, `external_system_id`, `external_member_id`)."""
+
+    external_member_identifier_id: int  # the API's "id" (EXTERNAL_MEMBER_IDENTIFIER_ID)
+    business_id: int
+    user_id: int
+    connection_id: int
+    external_system_id: str
+    external_member_id: str
+    external_membership_type: str | None = None
+    external_membership_status: str | None = None  # ACTIVE, INACTIVE or None
+    home_location_id: int | None = None
+    external_join_dt: datetime | None = None
+    external_cancel_dt: datetime | None = None
+    created_dt: datetime = field(default_factory=utcnow)
+    last_mod_dt: datetime = field(default_factory=utcnow)
 
 
 @dataclass

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from . import bodies
 from .errors import AUTHORIZATION_ERROR, ApiError, invalid_request
 from .media import promotion_picture_url
 from .records import Promotion, Referral
-from .resources import Context, Field, Resource, ScopeRule, iso, resource_routes, uri
+from .resources import Context, Field, Resource, ScopeRule, Written, iso, resource_routes, uri
 from .store import AccessToken, Store, next_id
 
 REFERRAL_READ = ScopeRule(any_of=("ADMIN_CUSTOMER_REFERRAL", "USER_REFERRAL"))
@@ -67,7 +66,7 @@ def _is_customer(store: Store, email: str, business_id: int) -> bool:
     return user is not None and store.connection_of(user.user_id, business_id) is not None
 
 
-async def create_referral(request: Request, ctx: Context) -> Response:
+async def create_referral(request: Request, ctx: Context) -> Written:
     """POST /v2/referrals/ → 201 with the referral (reference, Referral POST)."""
     store, token = ctx.store, ctx.token
     for rule in REFERRAL_WRITE:
@@ -189,7 +188,7 @@ async def create_referral(request: Request, ctx: Context) -> Response:
         completed_dt=now if status == "COMPLETED" else None,
     )
     store.referrals[new_id] = referral
-    return JSONResponse(serialize_referral(referral, ctx), status_code=201)
+    return 201, serialize_referral(referral, ctx)
 
 
 REFERRALS = Resource(

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import AUTHORIZATION_ERROR, OAUTH_ERROR, ApiError, invalid_request, not_found
+from .profiles import Profile, filter_allowed, me_allowed, meta, profile_of, trim
 from .store import AccessToken, Store
 
 DEFAULT_LIMIT = 20
@@ -51,11 +52,15 @@ class Context:
     store: Store
     token: AccessToken
     base_url: str  # absolute, for media URLs such as logos and badges
+    profile: Profile = "default"  # profiles.py: what the sandbox serves beyond the reference
 
 
 Serializer = Callable[[Any, Context], dict[str, Any]]
-CreateHandler = Callable[[Request, "Context"], Awaitable[Response]]
-UpdateHandler = Callable[[Request, "Context", Any], Awaitable[Response]]
+# What a write made: the status (201 created, 202 updated) and the object, which the machinery
+# serves as the profile says (`respond`).
+Written = tuple[int, dict[str, Any]]
+CreateHandler = Callable[[Request, "Context"], Awaitable[Written]]
+UpdateHandler = Callable[[Request, "Context", Any], Awaitable[Written]]
 Getter = Callable[[Any, Store], Any]
 
 
@@ -120,7 +125,7 @@ class Resource:
     # /v2/users/me/: the key "me" means the token's own user.
     me_alias: bool = False
     # Writes, where the reference allows them. Each handler checks its own scopes (they differ
-    # from the read scopes) and answers with the reference's status (201 created, 202 updated).
+    # from the read scopes) and returns the reference's status (201 created, 202 updated).
     create: CreateHandler | None = None  # POST /v2/{name}/
     update: UpdateHandler | None = None  # PATCH /v2/{name}/{id}/ (row already visibility-checked)
     # List order (default: primary key ascending), e.g. transactions newest first.
@@ -132,6 +137,9 @@ class Resource:
     lookups: Mapping[str, Callable[[str, AccessToken, Store], set[int]]] = field(
         default_factory=dict
     )
+    # Filters a list applies when the query does not filter that field (perks: only ACTIVE ones,
+    # as the reference's "In" filter example reads: "all active redeem perks").
+    default_filters: tuple[Filter, ...] = ()
 
 
 def required_filters(
@@ -172,9 +180,9 @@ def authenticate(request: Request, store: Store) -> AccessToken:
     return token
 
 
-def _coerce(kind: str, raw: str, name: str, token: AccessToken) -> Any:
+def _coerce(kind: str, raw: str, name: str, token: AccessToken, me_ok: bool) -> Any:
     try:
-        if kind == "user" and raw == "me":
+        if kind == "user" and raw == "me" and me_ok:
             return token.user_id
         if kind in {"int", "user"}:
             return int(raw)
@@ -195,6 +203,7 @@ def _coerce(kind: str, raw: str, name: str, token: AccessToken) -> Any:
 
 
 def parse_filters(resource: Resource, request: Request, token: AccessToken) -> list[Filter]:
+    profile = profile_of(request)
     filters = []
     for key, raw in request.query_params.multi_items():
         if key in RESERVED_PARAMS or key in resource.lookups:
@@ -202,13 +211,15 @@ def parse_filters(resource: Resource, request: Request, token: AccessToken) -> l
         name, _, op = key.rpartition("__")
         if op not in OPERATORS:
             name, op = key, "exact"
-        spec = resource.fields.get(name)
+        spec = resource.fields.get(name) if filter_allowed(resource.name, name, profile) else None
         if spec is None:
             raise invalid_request(
                 "invalid_filter", f"Filtering {resource.label} by {key!r} is not allowed.", key
             )
         parts = raw.split(",") if op == "in" else [raw]
-        values = tuple(_coerce(spec.kind, part, key, token) for part in parts if part != "")
+        # `me` where the profile takes it (reference: only ?user=me on transactions).
+        me_ok = me_allowed(resource.name, key, profile)
+        values = tuple(_coerce(spec.kind, part, key, token, me_ok) for part in parts if part != "")
         if not values:
             raise invalid_request("invalid", f"The {key} filter needs a value.", key)
         filters.append(Filter(name, op, values))
@@ -239,7 +250,9 @@ def matches(actual: Any, f: Filter) -> bool:
     return False
 
 
-def _page_bounds(request: Request) -> tuple[int, int]:
+def page_bounds(request: Request) -> tuple[int, int]:
+    """`limit` and `offset` (reference, Pagination), checked."""
+
     def read(name: str, default: int) -> int:
         raw = request.query_params.get(name)
         if raw is None:
@@ -268,21 +281,39 @@ def list_response(
     resource: Resource, request: Request, ctx: Context, rows: Sequence[Any]
 ) -> JSONResponse:
     """A page of `rows` in the reference's list body (meta + objects)."""
-    limit, offset = _page_bounds(request)
+    limit, offset = page_bounds(request)
     total = len(rows)
     page = rows[offset : offset + limit]
-    meta = {
+    full = {
         "limit": limit,
         "offset": offset,
         "next": _page_link(request, limit, offset + limit) if offset + limit < total else None,
         "previous": _page_link(request, limit, max(offset - limit, 0)) if offset > 0 else None,
         "total_count": total,
     }
-    return JSONResponse({"meta": meta, "objects": [resource.serialize(r, ctx) for r in page]})
+    objects = [trim(resource.name, resource.serialize(r, ctx), ctx.profile) for r in page]
+    return JSONResponse({"meta": meta(full, ctx.profile), "objects": objects})
+
+
+def bare_list_response(
+    resource: Resource, request: Request, ctx: Context, rows: Sequence[Any]
+) -> JSONResponse:
+    """A page of `rows` as the bare objects, with no `meta` (the reference's Scope example)."""
+    limit, offset = page_bounds(request)
+    page = rows[offset : offset + limit]
+    return JSONResponse(
+        [trim(resource.name, resource.serialize(r, ctx), ctx.profile) for r in page]
+    )
+
+
+def respond(resource: Resource, data: dict[str, Any], ctx: Context, status: int = 200) -> Response:
+    """One object of `resource` (a detail, or what a write made), as the profile serves it."""
+    return JSONResponse(trim(resource.name, data, ctx.profile), status_code=status)
 
 
 def request_context(request: Request, token: AccessToken) -> Context:
-    return Context(request.app.state.store, token, str(request.base_url).rstrip("/"))
+    base_url = str(request.base_url).rstrip("/")
+    return Context(request.app.state.store, token, base_url, profile_of(request))
 
 
 def not_implemented(request: Request) -> ApiError:
@@ -302,11 +333,16 @@ def _list_endpoint(resource: Resource) -> Endpoint:
         store: Store = request.app.state.store
         token = authenticate(request, store)
         if request.method == "POST" and resource.create is not None:
-            return await resource.create(request, request_context(request, token))
+            ctx = request_context(request, token)
+            status, data = await resource.create(request, ctx)
+            return respond(resource, data, ctx, status)
         if request.method not in READ_METHODS:
             raise not_implemented(request)
         resource.scopes.check(token)
         filters = parse_filters(resource, request, token)
+        filters += [
+            d for d in resource.default_filters if not any(f.field == d.field for f in filters)
+        ]
         selected = [
             lookup(request.query_params[name], token, store)
             for name, lookup in resource.lookups.items()
@@ -336,7 +372,10 @@ def _detail_endpoint(resource: Resource) -> Endpoint:
         if not writing:
             resource.scopes.check(token)
         raw_key = request.path_params["key"]
-        if resource.me_alias and raw_key == "me":
+        # /v2/users/me/ is "the User which belongs to the Bearer Token" (reference, User), whoever
+        # else that token may see: staff who are nobody's customer included.
+        mine = resource.me_alias and raw_key == "me"
+        if mine:
             key = token.user_id
         else:
             try:
@@ -346,12 +385,14 @@ def _detail_endpoint(resource: Resource) -> Endpoint:
         row = resource.table(store).get(key)
         # Records outside the token's reach are filtered out of the queryset, so they read as
         # missing (404) rather than forbidden: ids of other members are not confirmed to exist.
-        if row is None or not resource.visible(row, token, store):
+        if row is None or not (mine or resource.visible(row, token, store)):
             raise not_found(resource.label)
+        ctx = request_context(request, token)
         if writing:
             assert resource.update is not None
-            return await resource.update(request, request_context(request, token), row)
-        return JSONResponse(resource.serialize(row, request_context(request, token)))
+            status, data = await resource.update(request, ctx, row)
+            return respond(resource, data, ctx, status)
+        return respond(resource, resource.serialize(row, ctx), ctx)
 
     return endpoint
 

@@ -12,7 +12,7 @@ from .resources import (
     Field,
     Resource,
     authenticate,
-    list_response,
+    bare_list_response,
     matches,
     not_implemented,
     parse_filters,
@@ -31,7 +31,8 @@ _SCOPE_LIST = Resource(
 
 
 async def scopes(request: Request) -> Response:
-    """GET /v2/scopes/: the scopes of the bearer token (no scope needed, per the reference)."""
+    """GET /v2/scopes/: the scopes of the bearer token (no scope needed, per the reference), as
+    the reference's example shows them: the objects themselves, with no `meta`/`objects` body."""
     token = authenticate(request, request.app.state.store)
     if request.method not in READ_METHODS:
         raise not_implemented(request)
@@ -43,7 +44,7 @@ async def scopes(request: Request) -> Response:
         for name in sorted(token.scopes)
         if all(matches(_SCOPE_LIST.fields[f.field].get(name, store), f) for f in filters)
     ]
-    return list_response(_SCOPE_LIST, request, request_context(request, token), rows)
+    return bare_list_response(_SCOPE_LIST, request, request_context(request, token), rows)
 
 
 routes = [Route("/v2/scopes/", scopes, methods=ALL_METHODS)]

@@ -23,6 +23,7 @@ from .records import (
     ChallengeRequirementSummary,
     Connection,
     DateRangeBonus,
+    ExternalMember,
     FrequencyBonus,
     JoinRules,
     Level,
@@ -181,6 +182,9 @@ class Store:
     agreement_versions: dict[int, AgreementVersion] = field(default_factory=dict)
     user_agreements: dict[int, UserBusinessAgreement] = field(default_factory=dict)
     join_rules: dict[int, JoinRules] = field(default_factory=dict)  # by business_id
+    # External Member records (external_members.py); each names a user by the business's own
+    # membership system's id, as transactions may (Transaction POST: `external_member_id`).
+    external_members: dict[int, ExternalMember] = field(default_factory=dict)
     # the Identify User Flow
     identify_tokens: dict[str, IdentifyToken] = field(default_factory=dict)
     identify_codes: dict[str, IdentifyCode] = field(default_factory=dict)
@@ -221,6 +225,21 @@ class Store:
                 c
                 for c in self.connections.values()
                 if c.user_id == user_id and c.business_id == business_id
+            ),
+            None,
+        )
+
+    def external_member(
+        self, business_id: int, system_id: str, member_id: str
+    ) -> ExternalMember | None:
+        """The business's external member record with these ids (unique together), or None."""
+        return next(
+            (
+                m
+                for m in self.external_members.values()
+                if m.business_id == business_id
+                and m.external_system_id == system_id
+                and m.external_member_id == member_id
             ),
             None,
         )

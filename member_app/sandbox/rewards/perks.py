@@ -13,6 +13,10 @@ from ..records import Perk, PerkCategory
 from ..resources import Context, Field, Filter, Resource, iso, iso_date, resource_routes, uri
 from ..store import Store
 
+# Reference, Filtering ("In" filter): ?business=889&classification=REDEEM&type__in=... "would
+# query for all active redeem perks": a list without a status filter has only ACTIVE perks.
+ACTIVE_ONLY = Filter("status", "exact", ("active",))
+
 
 def perk_at(perk: Perk, location_id: int | None) -> bool:
     return perk.location_ids is None or location_id in perk.location_ids
@@ -132,6 +136,7 @@ PERKS = Resource(
             lambda p, s: p.admin_flagged_as_invisible_to_customers, "bool"
         ),
     },
+    default_filters=(ACTIVE_ONLY,),
 )
 PERK_CATEGORIES = Resource(
     "perk-categories",

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from .. import bodies
 from ..errors import AUTHORIZATION_ERROR, ApiError, invalid_request
@@ -25,6 +24,7 @@ from ..resources import (
     Filter,
     Resource,
     ScopeRule,
+    Written,
     customer_visible,
     iso,
     resource_routes,
@@ -98,7 +98,7 @@ def newest_first(rows: list[Any], store: Store) -> list[Any]:
 # --- POST /v2/transactions/: a member redeems ----------------------------------------------------
 
 
-def _uri_id(body: dict[str, Any], name: str, collection: str) -> int | None:
+def uri_id(body: dict[str, Any], name: str, collection: str) -> int | None:
     raw = body.get(name)
     if raw is None:
         return None
@@ -126,7 +126,7 @@ def _quantity(body: dict[str, Any]) -> int:
     return value
 
 
-def _transaction_dt(body: dict[str, Any], now: datetime) -> datetime:
+def transaction_dt_of(body: dict[str, Any], now: datetime) -> datetime:
     raw = body.get("transaction_dt")
     if raw is None:
         return now
@@ -149,8 +149,8 @@ def _transaction_dt(body: dict[str, Any], now: datetime) -> datetime:
     return value
 
 
-def _location(body: dict[str, Any], store: Store, business_id: int) -> int:
-    loc_id = _uri_id(body, "location", "locations")
+def location_of(body: dict[str, Any], store: Store, business_id: int) -> int:
+    loc_id = uri_id(body, "location", "locations")
     external = body.get("external_location_id")
     if (loc_id is None) == (external is None):
         raise invalid_request(
@@ -174,7 +174,7 @@ def _location(body: dict[str, Any], store: Store, business_id: int) -> int:
     return loc_id
 
 
-def _forbidden(message: str) -> ApiError:
+def forbidden(message: str) -> ApiError:
     return ApiError(403, AUTHORIZATION_ERROR, "insufficient_scope", message)
 
 
@@ -182,16 +182,16 @@ def _check_user(body: dict[str, Any], token: AccessToken, store: Store) -> None:
     """With USER_REDEEM a member redeems "for only the user associated with the bearer token"."""
     if body.get("user") is not None and body.get("user_email") is not None:
         raise invalid_request("invalid", "Send user or user_email, not both.", "user")
-    user_id = _uri_id(body, "user", "users")
+    user_id = uri_id(body, "user", "users")
     if user_id is not None and user_id != token.user_id:
-        raise _forbidden("With USER_REDEEM you may only redeem for yourself.")
+        raise forbidden("With USER_REDEEM you may only redeem for yourself.")
     email = body.get("user_email")
     me = store.users.get(token.user_id)
     if email is not None and (me is None or str(email).strip().lower() != me.email.lower()):
-        raise _forbidden("With USER_REDEEM you may only redeem for yourself.")
+        raise forbidden("With USER_REDEEM you may only redeem for yourself.")
 
 
-def _duplicate(txn: Transaction, token: AccessToken, store: Store) -> ApiError:
+def duplicate_error(txn: Transaction, token: AccessToken, store: Store) -> ApiError:
     where = (
         f" ({uri('transactions', txn.transaction_id)})"
         if transaction_visible(txn, token, store)
@@ -205,29 +205,22 @@ def _duplicate(txn: Transaction, token: AccessToken, store: Store) -> ApiError:
     )
 
 
-async def create_transaction(request: Request, ctx: Context) -> Response:
-    """POST /v2/transactions/: the member spends points on a REDEEM perk and gets a voucher."""
+async def create_transaction(request: Request, ctx: Context) -> Written:
+    """POST /v2/transactions/ with USER_REDEEM: the member spends points on a REDEEM perk and
+    gets a voucher (staff tokens: admin_transactions.py)."""
     store, token = ctx.store, ctx.token
     ScopeRule().check(token)
     POST_DO.check(token)
     POST_INFO.check(token)
-    if "USER_REDEEM" not in token.scopes:
-        raise ApiError(
-            501,
-            "invalid_request_error",
-            "method_not_implemented",
-            "The sandbox creates only member redemptions (USER_REDEEM); admin transactions "
-            "are not implemented.",
-        )
     body = await bodies.read_json(request)
     for key in body:
         if key not in POST_PARAMS:
             raise invalid_request("invalid_field", f"{key!r} is not a transaction parameter.", key)
-    business_id = _uri_id(body, "business", "businesses")
+    business_id = uri_id(body, "business", "businesses")
     if business_id is None or business_id not in store.businesses:
         raise invalid_request("required", "business must name a business.", "business")
-    location_id = _location(body, store, business_id)
-    perk_id = _uri_id(body, "perk", "perks")
+    location_id = location_of(body, store, business_id)
+    perk_id = uri_id(body, "perk", "perks")
     perk = store.perks.get(perk_id) if perk_id is not None else None
     if perk is None or perk.business_id != business_id:
         raise invalid_request("invalid", "perk must name a perk of this business.", "perk")
@@ -242,38 +235,57 @@ async def create_transaction(request: Request, ctx: Context) -> Response:
         raise invalid_request("invalid", "Must be true or false.", "voucher_start_as_used")
     _check_user(body, token, store)
     if perk.classification != "REDEEM":
-        raise _forbidden("USER_REDEEM creates REDEEM transactions only.")
+        raise forbidden("USER_REDEEM creates REDEEM transactions only.")
     now = store.now()
-    when = _transaction_dt(body, now)
+    when = transaction_dt_of(body, now)
     # trans_source_id is unique per business: a repeat never spends again.
     if source:
         for txn in store.transactions.values():
             if txn.business_id == business_id and txn.trans_source_id == source:
-                raise _duplicate(txn, token, store)
+                raise duplicate_error(txn, token, store)
     problem = refusal(store, token.user_id, perk, location_id, quantity)
     if problem is not None:
         raise problem
+    status = "USED" if start_as_used else perk.initial_voucher_status
+    txn = spend(store, token.user_id, perk, location_id, quantity, when, source, status)
+    return 201, serialize_transaction(txn, ctx)
+
+
+def spend(
+    store: Store,
+    user_id: int,
+    perk: Perk,
+    location_id: int,
+    quantity: int,
+    when: datetime,
+    source: str,
+    voucher_status: str,
+) -> Transaction:
+    """Spend the member's points on a REDEEM perk (the rules already checked): the
+    transaction, its voucher, the balance and the connection balance's last_mod_dt."""
+    business_id = perk.business_id
     conn = next(
         c
         for c in store.connections.values()
-        if c.user_id == token.user_id and c.business_id == business_id
+        if c.user_id == user_id and c.business_id == business_id
     )
     cost = perk.points * quantity
     conn.point_balance -= cost
     conn.last_transaction_dt = max(conn.last_transaction_dt or when, when)
+    conn.balance_mod_dt = store.now()
     txn_id = max(store.transactions, default=0) + 1
     voucher_id = max(store.vouchers, default=0) + 1
     days = perk.voucher_expiration_days
     store.vouchers[voucher_id] = Voucher(
         voucher_id,
         business_id,
-        token.user_id,
+        user_id,
         perk.perk_id,
         txn_id,
         location_id,
         perk.title,
         cost,
-        "USED" if start_as_used else perk.initial_voucher_status,
+        voucher_status,
         when,
         expiration_date=store.local(when).date() + timedelta(days=days) if days else None,
         details=perk.redemption_instructions,
@@ -283,7 +295,7 @@ async def create_transaction(request: Request, ctx: Context) -> Response:
     txn = Transaction(
         txn_id,
         business_id,
-        token.user_id,
+        user_id,
         perk.perk_id,
         location_id,
         perk.title,
@@ -295,7 +307,7 @@ async def create_transaction(request: Request, ctx: Context) -> Response:
         voucher_id=voucher_id,
     )
     store.transactions[txn_id] = txn
-    return JSONResponse(serialize_transaction(txn, ctx), status_code=201)
+    return txn
 
 
 # --- the resource --------------------------------------------------------------------------------

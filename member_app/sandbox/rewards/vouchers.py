@@ -1,14 +1,14 @@
 """Vouchers (reference: Voucher, User Voucher): what a redemption gives the member, as staff
 see it (`/v2/vouchers/`) and as the member sees it (`/v2/user-vouchers/`, which the member may
-PATCH to mark a voucher used, 202)."""
+PATCH to mark a voucher used, 202; staff PATCH `/v2/vouchers/{id}/` the same way, 202)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from .. import bodies
 from ..errors import invalid_request
@@ -20,12 +20,14 @@ from ..resources import (
     Filter,
     Resource,
     ScopeRule,
+    Written,
     iso,
     iso_date,
     resource_routes,
     uri,
 )
 from ..store import AccessToken, Store
+from .transactions import location_of
 
 # Vouchers a member can still use (or is waiting on) come first in the user-voucher list.
 LIVE_VOUCHER_STATUSES = ("UNUSED", "ISSUED", "PROCESSING")
@@ -107,7 +109,7 @@ def voucher_display_order(rows: list[Any], store: Store) -> list[Any]:
     return sorted(rows, key=key)
 
 
-async def mark_used(request: Request, ctx: Context, voucher: Voucher) -> Response:
+async def mark_used(request: Request, ctx: Context, voucher: Voucher) -> Written:
     """Reference, User Voucher: USER_CUSTOMER_INFO may PATCH a voucher's status to USED."""
     ScopeRule(all_of=("USER_CUSTOMER_INFO",)).check(ctx.token)
     body = await bodies.read_json(request)
@@ -124,7 +126,38 @@ async def mark_used(request: Request, ctx: Context, voucher: Voucher) -> Respons
             "status",
         )
     voucher.status = "USED"
-    return JSONResponse(serialize_user_voucher(voucher, ctx), status_code=202)
+    return 202, serialize_user_voucher(voucher, ctx)
+
+
+# Reference, Voucher PATCH: "Valid values are 'USED', 'UNUSED', 'EXPIRED'".
+STAFF_STATUSES = ("USED", "UNUSED", "EXPIRED")
+
+
+async def staff_patch(request: Request, ctx: Context, voucher: Voucher) -> Written:
+    """Reference, Voucher PATCH (PUBLIC, ADMIN_CUSTOMER_REDEEM): staff change a voucher's
+    status, expiration date or location; 202 with the voucher."""
+    store = ctx.store
+    ScopeRule(all_of=("PUBLIC", "ADMIN_CUSTOMER_REDEEM")).check(ctx.token)
+    if voucher.business_id not in store.staff_businesses(ctx.token.user_id):
+        raise invalid_request("invalid", "This voucher is not at your business.", "voucher_id")
+    body = await bodies.read_json(request)
+    bodies.only(body, ("status", "expiration_date", "location", "external_location_id"))
+    status = body.get("status")
+    if status is not None and status not in STAFF_STATUSES:
+        raise invalid_request("invalid", "status must be USED, UNUSED or EXPIRED.", "status")
+    expires = body.get("expiration_date")
+    if expires is not None:
+        try:
+            voucher.expiration_date = date.fromisoformat(str(expires))
+        except ValueError:
+            raise invalid_request(
+                "invalid", "expiration_date must be YYYY-MM-DD.", "expiration_date"
+            ) from None
+    if body.get("location") is not None or body.get("external_location_id") is not None:
+        voucher.location_id = location_of(body, store, voucher.business_id)
+    if status is not None:
+        voucher.status = status
+    return 202, serialize_voucher(voucher, ctx)
 
 
 _voucher_fields = {
@@ -148,6 +181,7 @@ VOUCHERS = Resource(
         "created_datetime": Field(lambda v, s: v.created_datetime, "datetime"),
     },
     visible=voucher_visible,
+    update=staff_patch,
 )
 USER_VOUCHERS = Resource(
     "user-vouchers",

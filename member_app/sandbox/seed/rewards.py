@@ -418,3 +418,7 @@ def seed_rewards(store: Store) -> None:
             raise RuntimeError(f"connection {conn.connection_id} does not match its ledger")
         if newest != conn.last_transaction_dt:
             raise RuntimeError(f"connection {conn.connection_id}: last_transaction_dt is {newest}")
+        # The points last moved with the newest line (Connection Balance's last_mod_dt), on the
+        # seed's clock rather than the machine's.
+        if newest is not None:
+            conn.balance_mod_dt = newest
