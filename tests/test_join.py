@@ -209,13 +209,20 @@ def test_without_a_staff_token_joining_is_finished_on_perkville(
         assert status_of(sandbox) == "PENDING"
 
 
-def test_a_refused_staff_token_is_explained_not_a_sign_out(
+def test_a_refused_staff_token_sends_the_member_to_finish_on_the_website_not_a_sign_out(
     settings: Settings, sandbox: Starlette, sandbox_client: TestClient, clock: FakeClock
 ) -> None:
     with _client_with(settings, sandbox, clock, admin_token="not-a-real-staff-token") as client:
         sign_in_as(SignIn(client, sandbox_client), "pending@example.com")
         response = client.post("/join", data={"csrf": csrf_of(client), "agree-62": "yes"})
-        assert response.status_code == 400
-        assert "We couldn't record that you accepted the terms" in visible_text(response.text)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/join?elsewhere=1"
+        page = client.get(response.headers["location"])
+        assert page.status_code == 200
+        text = visible_text(page.text)
+        assert "Finish joining on the rewards website" in text
+        assert "Summit Rewards program terms" in text  # the terms, by title
+        assert 'href="http://sandbox.test/biz/4/"' in page.text
+        assert "I've joined — check again" in text
         assert status_of(sandbox) == "PENDING"
         assert client.get("/").status_code == 200  # still signed in

@@ -13,7 +13,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..perkville import Business, Caller, Connection, PerkvilleError, PerkvilleRequestError
+from ..perkville import (
+    Business,
+    Caller,
+    Connection,
+    PerkvilleError,
+    PerkvilleNotImplemented,
+    PerkvilleRequestError,
+)
 from ..perkville.challenges import (
     Challenge,
     ChallengeConnection,
@@ -53,7 +60,15 @@ PROBLEMS = {
     "ended": "This challenge has ended, so it can't be changed now.",
     "completed": "You've completed this challenge, so there's nothing to leave.",
     "no_connection": "Join the rewards program first, then you can take part in challenges.",
-    "failed": "Perkville couldn't update this challenge. Please try again.",
+    "failed": (
+        "This challenge couldn't be updated just now. Check its dates and who it's open to, "
+        "then try again; the front desk can help if it keeps happening."
+    ),
+}
+# The app's own problems (not Perkville's codes): the change isn't available here at all.
+NOT_HERE = "not_here"
+OWN_PROBLEMS = {
+    NOT_HERE: "Joining or leaving challenges isn't available in this app. Ask at the front desk.",
 }
 DEFAULT_INELIGIBLE = "Sorry, you do not meet the requirements for this challenge."
 
@@ -393,7 +408,7 @@ async def challenge_detail(request: Request) -> Response:
     problem = (
         card.challenge.ineligible_message or DEFAULT_INELIGIBLE
         if key == "ineligible"
-        else PROBLEMS.get(key)
+        else PROBLEMS.get(key) or OWN_PROBLEMS.get(key)
     )
     page = ChallengeDetail(card, notice, problem)
     return render(
@@ -433,6 +448,8 @@ async def _set_join_status(request: Request, join_status: str) -> Response:
     back = request.url_for("challenge", challenge_id=challenge_id).path
     try:
         await perkville.set_challenge_join_status(member.caller, challenge_id, join_status)
+    except PerkvilleNotImplemented:
+        return RedirectResponse(f"{back}?problem={NOT_HERE}", status_code=303)
     except PerkvilleRequestError as exc:
         log.info("challenge %s refused for member %s: %s", join_status, member.user_id, exc.codes)
         keys = [code.removeprefix("pv_challenge_") for code in exc.codes]

@@ -25,6 +25,8 @@ from ..web.exceptions import (
 from ..web.session import SID, Member, current_member
 
 _ID = re.compile(r"^[0-9]{1,18}$")
+# A voucher's id is typed "string" in the reference (the "Voucher Code"): digits or not.
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 T = TypeVar("T")
 
 
@@ -69,6 +71,13 @@ def parse_id(raw: str) -> int | None:
 def path_id(request: Request, name: str) -> int | None:
     """A numeric id from the URL, or None when it is not one (the page answers 404)."""
     return parse_id(str(request.path_params.get(name, "")))
+
+
+def path_key(request: Request, name: str) -> str | None:
+    """A record's key from the URL (a voucher's id, digits or not), or None when it is not one
+    (the page answers 404)."""
+    raw = str(request.path_params.get(name, ""))
+    return raw if _KEY.match(raw) else None
 
 
 def query_id(request: Request, name: str) -> int | None:

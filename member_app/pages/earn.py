@@ -24,10 +24,10 @@ from .place import at_member_location
 
 FREQUENCY_WINDOWS = {"WEEKLY": "this week", "MONTHLY": "this month"}
 # An identified member's progress is counted from their point history: at most this many pages
-# of it (Perkville's largest, 100 lines) in the longest bonus window; past that the count is
-# left out rather than guessed.
+# of it (99 lines each: the largest page, 100, holds one more line to say whether more follow)
+# in the longest bonus window; past that the count is left out rather than guessed.
 HISTORY_PAGES = 5
-HISTORY_PAGE_SIZE = 100
+HISTORY_PAGE_SIZE = 99
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..perkville import Business, Connection, Level, PerkvilleUnavailable
+from ..perkville import (
+    Business,
+    Connection,
+    Level,
+    PerkvilleNotImplemented,
+    PerkvilleUnavailable,
+)
 from ..perkville.program import EarningRule, Location, Reward, Voucher
 from ..state import app_state
 from ..web.session import LOCATION, LOCATION_GUESS, Member, current_member, int_value
@@ -186,10 +192,10 @@ async def _program_at(
 
 
 def _part(value: T | BaseException) -> T | None:
-    """A part of the page, or None when Perkville didn't give it (anything but "unavailable"
-    is a real error)."""
+    """A part of the page, or None when Perkville didn't give it: unavailable, or not
+    implemented there (a 501); anything else is a real error."""
     if isinstance(value, BaseException):
-        if not isinstance(value, PerkvilleUnavailable):
+        if not isinstance(value, PerkvilleUnavailable | PerkvilleNotImplemented):
             raise value
         return None
     return value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,6 +19,7 @@ from ..perkville import (
     PerkvilleAuthError,
     PerkvilleForbidden,
     PerkvilleNotFound,
+    PerkvilleNotImplemented,
     PerkvilleRequestError,
 )
 from ..perkville.community import AgreementVersion
@@ -43,11 +44,17 @@ REFUSALS = {
         "The program's terms have changed. Please read and accept them again to join."
     ),
 }
-GENERIC_REFUSAL = "We couldn't finish joining you just now. Please try again in a moment."
-NOT_RECORDED = (
-    "We couldn't record that you accepted the terms, so you haven't joined yet. Please try "
-    "again, or join on the rewards website."
+GENERIC_REFUSAL = (
+    "We couldn't finish joining you just now. Please try again in a moment; if it keeps "
+    "happening, join on the rewards website or ask at the front desk."
 )
+NOT_HERE = (
+    "Joining isn't available in this app for this program. Join on the rewards website or ask "
+    "at the front desk."
+)
+# The query flag of the join page that sends the member to accept the terms on the rewards
+# website (and `check`: they say they have, and the page looks again).
+ELSEWHERE, CHECK = "elsewhere", "check"
 UNTICKED = "To join, tick the box to accept the program terms."
 
 
@@ -69,16 +76,20 @@ class JoinPage:
     join_bonus: int | None  # points of the REGISTRATION earning rule, if there is one
     agreements: list[Agreement]  # active ones the member has not accepted yet
     can_record: bool  # a staff token is configured: acceptances can be recorded from here
+    # Perkville did not record them from here (no such endpoint, or it refused): the member
+    # accepts them on the rewards website.
+    elsewhere: bool = False
 
     @property
     def blocked(self) -> bool:
-        """Terms must be accepted that this app cannot record: finish on Perkville."""
-        return not self.can_record and any(a.version.required for a in self.agreements)
+        """Terms must be accepted that this app cannot record: finish on the rewards website."""
+        unrecordable = not self.can_record or self.elsewhere
+        return unrecordable and any(a.version.required for a in self.agreements)
 
     @property
     def offered(self) -> list[Agreement]:
         """The agreements shown with a checkbox (optional ones only when they can be recorded)."""
-        return self.agreements if self.can_record else []
+        return self.agreements if self.can_record and not self.elsewhere else []
 
 
 def agreement_of(version: AgreementVersion, business: Business) -> Agreement:
@@ -120,34 +131,41 @@ async def _page(request: Request, member: Member) -> JoinPage:
     )
 
 
-async def _join(
-    request: Request, member: Member, connection: Connection, ticked: list[int]
-) -> str | None:
-    """Record the ticked agreements (staff token), then join (the member's token). Returns
-    what went wrong, in plain words, or None when the member has joined."""
-    mark_stale(request)
+async def _record(request: Request, member: Member, ticked: list[int]) -> bool:
+    """Record the ticked agreements with the staff token. False when Perkville did not: the
+    write is not in the reference (User Business Agreement: "You can't create new instances"),
+    so a missing endpoint (404, 405, 501) or a refusal sends the member to the rewards website."""
     settings = app_state(request).settings
-    perkville = app_state(request).perkville
-    # Nothing is ticked without a staff token: JoinPage.offered is empty then.
-    if ticked and settings.admin_token is not None:
-        try:
-            await perkville.accept_agreements(
-                Caller(settings.admin_token),
-                business_id=settings.business_id,
-                user_id=member.user_id,
-                version_ids=ticked,
-            )
-        # The staff token's failures are not the member's: never sign them out for one.
-        except (
-            PerkvilleAuthError,
-            PerkvilleForbidden,
-            PerkvilleNotFound,
-            PerkvilleRequestError,
-        ) as exc:
-            log.warning("recording agreements failed: %s %s", exc.status, ",".join(exc.codes))
-            return NOT_RECORDED
+    if settings.admin_token is None:  # nothing is offered to tick then (JoinPage.offered)
+        return False
     try:
-        await perkville.join(member.caller, connection.connection_id)
+        await app_state(request).perkville.accept_agreements(
+            Caller(settings.admin_token),
+            business_id=settings.business_id,
+            user_id=member.user_id,
+            version_ids=ticked,
+        )
+    # The staff token's failures are not the member's: never sign them out for one.
+    except (
+        PerkvilleAuthError,
+        PerkvilleForbidden,
+        PerkvilleNotFound,
+        PerkvilleNotImplemented,
+        PerkvilleRequestError,
+    ) as exc:
+        log.warning("recording agreements failed: %s %s", exc.status, ",".join(exc.codes))
+        return False
+    return True
+
+
+async def _join(request: Request, member: Member, connection: Connection) -> str | None:
+    """Join with the member's token. Returns what went wrong, in plain words, or None when the
+    member has joined."""
+    try:
+        await app_state(request).perkville.join(member.caller, connection.connection_id)
+    except PerkvilleNotImplemented:
+        log.warning("joining is not implemented by Perkville")
+        return NOT_HERE
     except PerkvilleRequestError as exc:
         log.info("join refused for member %s: %s", member.user_id, ",".join(exc.codes))
         return refusal(exc, REFUSALS, GENERIC_REFUSAL)
@@ -156,23 +174,34 @@ async def _join(
 
 
 async def join(request: Request) -> Response:
-    """Offer a member who hasn't joined the program's terms (GET), and join them (POST)."""
+    """Offer a member who hasn't joined the program's terms (GET), and join them (POST). Terms
+    this app can't record are accepted on the rewards website, and the member comes back."""
+    if request.query_params.get(CHECK) == "1":
+        mark_stale(request)  # "I've joined — check again": not the copy from before
     member = require_member(request)
     form = await checked_form(request) if request.method == "POST" else None
     page = await _page(request, member)
+    home = request.url_for("home").path
     if page.connection is not None and page.connection.joined:
-        return RedirectResponse(request.url_for("home").path, status_code=303)
+        return RedirectResponse(home, status_code=303)
+    if request.query_params.get(ELSEWHERE) == "1":
+        page = replace(page, elsewhere=True)
     ticked = {a.version.version_id for a in page.offered if form and form.get(a.field) == "yes"}
     error = None
     if form is not None and page.connection is not None and not page.blocked:
         required = {a.version.version_id for a in page.offered if a.version.required}
-        error = (
-            UNTICKED
-            if required - ticked
-            else await _join(request, member, page.connection, sorted(ticked))
-        )
+        if required - ticked:
+            error = UNTICKED
+        else:
+            mark_stale(request)
+            if ticked and not await _record(request, member, sorted(ticked)):
+                if required:  # without them Perkville won't join the member: its website will
+                    elsewhere = f"{request.url_for('join').path}?{ELSEWHERE}=1"
+                    return RedirectResponse(elsewhere, status_code=303)
+                log.info("member %s joins without the optional agreements", member.user_id)
+            error = await _join(request, member, page.connection)
         if error is None:
-            return RedirectResponse(f"{request.url_for('home').path}?joined=1", status_code=303)
+            return RedirectResponse(f"{home}?joined=1", status_code=303)
     return render(
         request,
         "join/index.html",
@@ -181,7 +210,8 @@ async def join(request: Request) -> Response:
             "page": page,
             "ticked": ticked,
             "error": error,
-            "perkville_instead": error == NOT_RECORDED,
+            "perkville_instead": error in (GENERIC_REFUSAL, NOT_HERE),
+            "checked": page.blocked and request.query_params.get(CHECK) == "1",
         },
         status_code=400 if error else 200,
         business=page.business,

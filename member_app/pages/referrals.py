@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -14,7 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..perkville import Business, Connection, PerkvilleRequestError
+from ..perkville import (
+    Business,
+    Connection,
+    PerkvilleError,
+    PerkvilleNotImplemented,
+    PerkvilleRequestError,
+)
 from ..perkville.community import Promotion, Referral
 from ..perkville.program import EarningRule
 from ..state import app_state
@@ -32,6 +39,8 @@ EMAIL_MAX = 254
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[^@\s<>\"']+\.[^@\s.<>\"']+$")
 
 STATUS_LABELS = {"SENT": "Sent", "COMPLETED": "Completed", "VOID": "Void"}
+YOUR_FRIEND = "Your friend"
+FRIENDS_LOOKED_UP = 20  # at most this many friends' names are asked for, at once
 
 # Plain words for Perkville's answers to a referral (the sandbox README lists the codes).
 # Each is shown next to the form field it is about.
@@ -48,13 +57,29 @@ REFUSALS = {
         "email",
         "You've already referred this friend. Their offer is still open.",
     ),
-    "invalid": ("email", "Enter a valid email address, like name@example.com."),
     "pv_referral_referrer_not_customer": (
         "form",
         "Only members of the rewards program can refer friends.",
     ),
 }
-GENERIC_REFUSAL = ("form", "We couldn't send this referral. Please try again.")
+GENERIC_REFUSAL = (
+    "form",
+    "We couldn't send this referral. Check your friend's email address and try again, or "
+    "share your referral link with them instead.",
+)
+INVALID_EMAIL = "Enter a valid email address, like name@example.com."
+# A refusal under the friend's email whose code the app doesn't know, `invalid` included (the
+# address passed the form's own check, so more likely a friend who can't be referred).
+EMAIL_REFUSED = (
+    "email",
+    "We couldn't refer this address. Check that it's right; if it is, your friend may already "
+    "be a member or have your invitation already, so try another friend.",
+)
+NOT_HERE = (
+    "form",
+    "Referring by email isn't available in this app for this program. Share your referral "
+    "link with your friend instead.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +106,7 @@ class FriendForm:
         if not self.email:
             problems["email"] = "Enter your friend's email address."
         elif len(self.email) > EMAIL_MAX or not _EMAIL.match(self.email):
-            problems["email"] = REFUSALS["invalid"][1]
+            problems["email"] = INVALID_EMAIL
         for name, value in (("first_name", self.first_name), ("last_name", self.last_name)):
             if len(value) > NAME_MAX:
                 problems[name] = f"Keep names to {NAME_MAX} characters."
@@ -96,6 +121,7 @@ class ReferralLine:
     label: str
     sent: date | None
     completed: date | None
+    friend: str = YOUR_FRIEND  # who was referred, as the member may read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +136,41 @@ class ReferralPage:
     sent: bool = False
 
 
-def line_of(referral: Referral, zone: ZoneInfo) -> ReferralLine:
+def line_of(
+    referral: Referral, zone: ZoneInfo, names: Mapping[int, str] | None = None
+) -> ReferralLine:
+    """One referral as the member reads it. The friend: the email they were referred at (only
+    a referral's POST answer carries it), else their name when the member may read their
+    user record (`referral_to_user`), else "Your friend"."""
+    friend = referral.to_user_id
+    named = (names or {}).get(friend) if friend is not None else None
     return ReferralLine(
         referral,
         STATUS_LABELS.get(referral.status, referral.status.title()),
         referral.sent.astimezone(zone).date() if referral.sent else None,
         referral.completed.astimezone(zone).date() if referral.completed else None,
+        referral.to_email or named or YOUR_FRIEND,
     )
+
+
+async def friend_names(
+    request: Request, member: Member, referrals: list[Referral]
+) -> dict[int, str]:
+    """The names of referred friends the member may read (reference, User: a member's token
+    reads only themselves, so usually none), for referrals that carry no email."""
+    perkville = app_state(request).perkville
+    wanted = sorted({r.to_user_id for r in referrals if not r.to_email and r.to_user_id})
+    wanted = wanted[:FRIENDS_LOOKED_UP]
+    try:
+        users = await asyncio.gather(*(perkville.readable_user(member.caller, i) for i in wanted))
+    except PerkvilleError as exc:  # names are a nicety: the list stands without them
+        log.info("referred friends unread: %s", type(exc).__name__)
+        return {}
+    return {
+        user.user_id: f"{user.first_name} {user.last_name}".strip()
+        for user in users
+        if user is not None and (user.first_name or user.last_name)
+    }
 
 
 def referral_offer(promotions: list[Promotion], location_id: int | None) -> Promotion | None:
@@ -143,8 +197,9 @@ async def _page(request: Request, member: Member) -> ReferralPage:
     # Referring is for members who have joined the program.
     connection = require_joined(connection)
     # Offers differ by location, so this waits for the member's home location.
-    promotions = await perkville.promotions(
-        member.caller, settings.business_id, connection.home_location_id
+    promotions, names = await asyncio.gather(
+        perkville.promotions(member.caller, settings.business_id, connection.home_location_id),
+        friend_names(request, member, referrals),
     )
     zone = ZoneInfo(settings.timezone)
     newest_first = sorted(
@@ -155,7 +210,7 @@ async def _page(request: Request, member: Member) -> ReferralPage:
         connection,
         referral_offer(promotions, connection.home_location_id),
         next((rule for rule in rules if rule.type == "REFERRAL"), None),
-        [line_of(r, zone) for r in newest_first],
+        [line_of(r, zone, names) for r in newest_first],
     )
 
 
@@ -173,9 +228,15 @@ async def _send(
             note=friend.note,
             location_id=page.connection.home_location_id,
         )
+    except PerkvilleNotImplemented:
+        log.warning("referring is not implemented by Perkville")
+        where, message = NOT_HERE
+        return {where: message}
     except PerkvilleRequestError as exc:
         log.info("referral refused for member %s: %s", member.user_id, ",".join(exc.codes))
-        where, message = refusal(exc, REFUSALS, GENERIC_REFUSAL)
+        # A code the app doesn't know: the field it came under says what it is about.
+        about_email = {"referral_to_email", "email"} & set(exc.fields)
+        where, message = refusal(exc, REFUSALS, EMAIL_REFUSED if about_email else GENERIC_REFUSAL)
         return {where: message}
     log.info("member %s referred a friend", member.user_id)
     return {}

@@ -15,11 +15,12 @@ from starlette.routing import Route
 from ..perkville import (
     Business,
     Connection,
+    PerkvilleDuplicate,
     PerkvilleError,
-    PerkvilleRefused,
+    PerkvilleNotImplemented,
     PerkvilleRequestError,
 )
-from ..perkville.program import Reward
+from ..perkville.program import Location, Reward, Transaction
 from ..state import app_state
 from ..web.session import REDEEM_ATTEMPTS, Member, mark_stale
 from ..web.templating import render
@@ -32,7 +33,7 @@ from .common import (
     require_member,
     today,
 )
-from .eligibility import UNREAD, Redemptions, RewardsList, Standing, assess
+from .eligibility import UNREAD, Redemptions, RewardCard, RewardsList, Standing, assess
 from .place import Place, at_member_location
 from .vouchers import own_instructions
 
@@ -59,12 +60,22 @@ REFUSALS = {
     ),
     "pv_perk_inactive": "This reward isn't available right now.",
 }
-GENERIC_REFUSAL = "Perkville couldn't redeem this reward. Your points were not spent."
+NOT_HERE = (
+    "Redeeming isn't available in this app for this program. Ask at the front desk to "
+    "redeem it; your points were not spent."
+)
+UNRESOLVED_REPLAY = (
+    "This confirmation was already used, and we couldn't find what it redeemed. Check your "
+    "vouchers before redeeming again."
+)
+# Where a redemption lands when Perkville named no voucher for it.
+VOUCHERS_AFTER_REDEEM = "/vouchers?redeemed=1"
 _ATTEMPT = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 _ATTEMPTS_KEPT = 5
-# How many of an identified member's redemptions are read, newest first: one page. A limit
-# whose period reaches further back than that is said to be unknown (eligibility.py).
-REDEMPTIONS_READ = 100
+# How many of an identified member's redemptions are read, newest first: one page (of the
+# largest, 100, the last line only says whether more follow). A limit whose period reaches
+# further back than that is said to be unknown (eligibility.py).
+REDEMPTIONS_READ = 99
 
 
 async def redemptions(request: Request, member: Member) -> Redemptions | None:
@@ -138,16 +149,21 @@ def _attempt_for(request: Request, perk_id: int, *, fresh: bool) -> str:
     return str(entry["attempt"])
 
 
-def _done_voucher(request: Request, perk_id: int, attempt: str) -> int | None:
+def _done(request: Request, perk_id: int, attempt: str) -> str | None:
+    """Where this confirmation's redemption landed, once made: its voucher's page, or the
+    vouchers page when Perkville named no voucher. None while it is not made."""
     entry = request.session.get(REDEEM_ATTEMPTS, {}).get(str(perk_id))
-    if entry and entry.get("attempt") == attempt and isinstance(entry.get("voucher"), int):
-        return int(entry["voucher"])
-    return None
+    if not entry or entry.get("attempt") != attempt:
+        return None
+    voucher = entry.get("voucher")
+    if isinstance(voucher, int | str) and not isinstance(voucher, bool) and str(voucher):
+        return f"/vouchers/{voucher}"
+    return VOUCHERS_AFTER_REDEEM if entry.get("done") is True else None
 
 
-def _remember_voucher(request: Request, perk_id: int, attempt: str, voucher_id: int) -> None:
+def _remember(request: Request, perk_id: int, attempt: str, voucher_id: str | None) -> None:
     attempts = dict(request.session.get(REDEEM_ATTEMPTS, {}))
-    attempts[str(perk_id)] = {"attempt": attempt, "voucher": voucher_id}
+    attempts[str(perk_id)] = {"attempt": attempt, "voucher": voucher_id, "done": True}
     request.session[REDEEM_ATTEMPTS] = attempts
 
 
@@ -173,6 +189,7 @@ async def redeem(request: Request) -> Response:
         )
     card = assess(reward, standing)
     location_id = _location_for(reward, connection, place)
+    location = next((loc for loc in place.locations if loc.location_id == location_id), None)
     error: str | None = None
 
     if request.method == "POST":
@@ -181,22 +198,22 @@ async def redeem(request: Request) -> Response:
         if not _ATTEMPT.match(attempt):
             error = "This confirmation is no longer valid. Please confirm again."
         else:
-            done = _done_voucher(request, reward.perk_id, attempt)
+            done = _done(request, reward.perk_id, attempt)
             if done is not None:
-                return RedirectResponse(f"/vouchers/{done}", status_code=303)
+                return RedirectResponse(done, status_code=303)
             mark_stale(request)
             await rate_limit(request, "redeem", member)
-            voucher_id, error = await _spend(
-                request, member, reward.perk_id, location_id, attempt, business.business_id
-            )
-            if voucher_id is not None:
-                _remember_voucher(request, reward.perk_id, attempt, voucher_id)
-                return RedirectResponse(f"/vouchers/{voucher_id}?redeemed=1", status_code=303)
+            where = (location_id, location)
+            txn, error = await _spend(request, member, card, where, attempt, business)
+            if txn is not None:
+                _remember(request, reward.perk_id, attempt, txn.voucher_id)
+                landing = _done(request, reward.perk_id, attempt) or VOUCHERS_AFTER_REDEEM
+                return RedirectResponse(
+                    f"{landing}?redeemed=1" if txn.voucher_id else landing, status_code=303
+                )
 
     again = request.query_params.get("again") == "1"
     attempt = _attempt_for(request, reward.perk_id, fresh=again)
-    recent = _done_voucher(request, reward.perk_id, attempt)
-    location = next((loc for loc in place.locations if loc.location_id == location_id), None)
     return render(
         request,
         "rewards/redeem.html",
@@ -211,7 +228,7 @@ async def redeem(request: Request) -> Response:
             "location": location,
             "place": place,
             "attempt": attempt,
-            "recent_voucher": recent,
+            "recent_url": _done(request, reward.perk_id, attempt),
             "error": error,
         },
         status_code=400 if error else 200,
@@ -230,33 +247,58 @@ def _location_for(reward: Reward, connection: Connection, place: Place) -> int |
 async def _spend(
     request: Request,
     member: Member,
-    perk_id: int,
-    location_id: int | None,
+    card: RewardCard,
+    where: tuple[int | None, Location | None],
     attempt: str,
-    business_id: int,
-) -> tuple[int | None, str | None]:
-    """Redeem once: a replay of an earlier try gives the voucher that try made (the client
-    resolves it by the trans_source_id)."""
+    business: Business,
+) -> tuple[Transaction | None, str | None]:
+    """Redeem once at `where` (the location's id, and the location when the business lists
+    it): a replay of an earlier try gives the transaction that try made (the client resolves
+    it by the trans_source_id). On a refusal, why, in plain words."""
+    location_id, location = where
     if location_id is None:
         return None, "We don't know which location to redeem at. Please ask at the front desk."
+    perk_id = card.reward.perk_id
     try:
         txn = await app_state(request).perkville.redeem(
             member.caller,
-            business_id=business_id,
+            business_id=business.business_id,
             location_id=location_id,
             perk_id=perk_id,
             trans_source_id=trans_source_id(member, perk_id, attempt),
         )
-    except PerkvilleRefused as exc:
+    except PerkvilleNotImplemented:
+        log.warning("redeeming is not implemented by Perkville")
+        return None, NOT_HERE
+    except PerkvilleDuplicate:  # the id was used, and not for this redemption as far as we see
+        log.info("redeem replay unresolved for member %s", member.user_id)
+        return None, UNRESOLVED_REPLAY
+    except PerkvilleRequestError as exc:
         log.info("redeem refused for member %s: %s", member.user_id, ",".join(exc.codes))
-        return None, refusal(exc, REFUSALS, GENERIC_REFUSAL)
-    except PerkvilleRequestError as exc:  # an unresolved replay, or a refusal without a code
-        log.info("redeem failed for member %s: %s", member.user_id, type(exc).__name__)
-        return None, GENERIC_REFUSAL
-    if txn.voucher_id is None:
-        return None, GENERIC_REFUSAL
+        return None, refusal(exc, REFUSALS, None) or likely_refusal(card, location)
     log.info("member %s redeemed perk %s", member.user_id, perk_id)
-    return txn.voucher_id, None
+    return txn, None
+
+
+def likely_refusal(card: RewardCard, location: Location | None) -> str:
+    """A refusal whose code the app doesn't know (or a generic one), in plain words: the
+    likeliest reason from what the app knows of the reward and the member (their points, the
+    reward's limit, where it is redeemed), and what to do next."""
+    said = "This reward wasn't redeemed, so your points were not spent."
+    reward = card.reward
+    if card.reason:
+        return f"{said} {card.reason}"
+    if card.balance < reward.points:
+        return f"{said} It costs {reward.points:,} points and you have {card.balance:,}."
+    if card.limit is not None:
+        return (
+            f"{said} It can be redeemed {card.limit.rule.lower()}: you may have reached "
+            "that limit. Your vouchers page shows your recent redemptions."
+        )
+    if reward.must_redeem_at_home_location:
+        return f"{said} It's only redeemed at your home location: ask at the front desk there."
+    where = f" at {location.name}" if location and location.name else " here"
+    return f"{said} It may not be offered{where}: ask at the front desk, or try another location."
 
 
 routes = [

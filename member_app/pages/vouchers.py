@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..perkville import Business, PerkvilleNotFound, PerkvilleRequestError, PerkvilleUnavailable
+from ..perkville import (
+    Business,
+    PerkvilleNotFound,
+    PerkvilleNotImplemented,
+    PerkvilleRequestError,
+    PerkvilleUnavailable,
+)
 from ..perkville.program import Location, Voucher
 from ..state import app_state
 from ..web.session import mark_stale
 from ..web.templating import render
 from .codes import barcode_svg, qr_svg
-from .common import checked_form, path_id, require_member, today
+from .common import checked_form, path_key, require_member, today
 
 EXPIRING_SOON = timedelta(days=7)
 STATUS_LABELS = {
@@ -60,6 +66,10 @@ DEFAULT_INSTRUCTIONS = frozenset(
 SHOW_ON_PHONE = "Show this screen at the front desk."
 SHOW_ON_KIOSK = "Ask the front desk to scan this code."
 OPEN_THE_LINK = "Your reward is waiting on the partner's site."
+NOT_MARKABLE = (
+    "Marking vouchers used isn't available in this app for this program. Show this voucher "
+    "at the front desk: staff mark it used there."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +186,13 @@ async def vouchers_index(request: Request) -> Response:
     on = today(request)
     views = [view_of(v, locations, on) for v in vouchers]
     page = VouchersPage([v for v in views if not v.past], [v for v in views if v.past])
+    # Right after a redemption Perkville named no voucher for: it is among these.
+    redeemed = request.query_params.get("redeemed") == "1"
     return render(
-        request, "vouchers/index.html", {"tab": "vouchers", "page": page}, business=business
+        request,
+        "vouchers/index.html",
+        {"tab": "vouchers", "page": page, "redeemed": redeemed},
+        business=business,
     )
 
 
@@ -185,7 +200,7 @@ async def _voucher_view(request: Request) -> tuple[VoucherView | None, Business]
     member = require_member(request)
     state = app_state(request)
     business_id, perkville = state.settings.business_id, state.perkville
-    voucher_id = path_id(request, "voucher_id")
+    voucher_id = path_key(request, "voucher_id")
     business_call = perkville.business(member.caller, business_id)
     if voucher_id is None:
         return None, await business_call
@@ -198,6 +213,8 @@ async def _voucher_view(request: Request) -> tuple[VoucherView | None, Business]
     except PerkvilleNotFound:
         # Another member's voucher reads as missing upstream: say the same here.
         return None, await perkville.business(member.caller, business_id)
+    if not voucher.voucher_id:  # an id the app's URLs can't carry: the one it was asked by
+        voucher = replace(voucher, voucher_id=voucher_id)
     return view_of(voucher, locations, today(request)), business
 
 
@@ -278,9 +295,11 @@ async def mark_used(request: Request) -> Response:
         mark_stale(request)
         member = require_member(request)
         perkville = app_state(request).perkville
-        voucher_id = int(view.voucher.voucher_id)
+        voucher_id = view.voucher.voucher_id
         try:
             await perkville.mark_voucher_used(member.caller, voucher_id)
+        except PerkvilleNotImplemented:
+            error = NOT_MARKABLE
         except PerkvilleRequestError:
             # A retry after a lost answer is refused as "not UNUSED": it worked the first time.
             now = await perkville.voucher(member.caller, voucher_id)

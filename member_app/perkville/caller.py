@@ -21,7 +21,10 @@ class Freshness:
 class Caller:
     """The bearer token a call carries, and for whom.
 
-    - A member's own token: `acting_for` is None and their records are asked for as `me`.
+    - A member's own token: `acting_for` is None, and `user_id` is the member's id (from
+      `/v2/users/me/`, the one place the reference lets a member say `me` besides their
+      transactions); their records are filtered by it. It is None only while signing in,
+      before the member is known.
     - The app's staff token acting for one identified member (the Identify User Flow):
       `acting_for` is that member's user id, and every query is filtered to it, so the staff
       token never shows anyone else's data.
@@ -35,10 +38,14 @@ class Caller:
     acting_for: int | None = None
     cache_scope: str | None = None
     freshness: Freshness | None = None
+    user_id: int | None = None
 
     def __repr__(self) -> str:
         # Never the bearer token: a Caller may end up in a log line or a traceback.
-        return f"Caller(acting_for={self.acting_for!r}, cache_scope={self.cache_scope!r})"
+        return (
+            f"Caller(acting_for={self.acting_for!r}, user_id={self.user_id!r}, "
+            f"cache_scope={self.cache_scope!r})"
+        )
 
     @property
     def staff(self) -> bool:
@@ -46,6 +53,14 @@ class Caller:
         return self.acting_for is not None
 
     @property
+    def member_id(self) -> int | None:
+        """The member the call is for: the identified member, else the token's own member."""
+        return self.acting_for if self.acting_for is not None else self.user_id
+
+    @property
     def user(self) -> int | str:
-        """Whose records to ask for: the identified member's id, or the token's own (`me`)."""
-        return self.acting_for if self.acting_for is not None else "me"
+        """Whose records to ask for, as a `user` filter: the member's id; `me` only while the
+        id is not known yet (the reference documents `me` for `/v2/users/me/` and
+        `/v2/transactions/?user=me` only)."""
+        member = self.member_id
+        return member if member is not None else "me"

@@ -47,11 +47,14 @@ class Referral:
     """One friend the member referred, and how far it got."""
 
     referral_id: int | None
-    to_email: str
+    to_email: str  # only the POST answer carries it (reference, Referral)
     status: str  # SENT, COMPLETED or VOID
     sent: datetime | None
     completed: datetime | None
     offer_claimed: bool
+    # The friend as a user (reference, Referral — Fields: `referral_to_user`), once they have
+    # an account; None before.
+    to_user_id: int | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Referral:
@@ -64,6 +67,7 @@ class Referral:
             # The fields table says `voucher`, the GET example `voucher_id`: either means the
             # friend claimed the offer.
             offer_claimed=bool(data.get("voucher") or data.get("voucher_id")),
+            to_user_id=id_from_uri(data.get("referral_to_user")),
         )
 
 

@@ -2,6 +2,8 @@
 
     PerkvilleError                   Perkville answered with an error, or could not be reached
     ├── PerkvilleUnavailable         no usable answer: timeout, dropped, 5xx, 429, not JSON
+    ├── PerkvilleNotImplemented      501: Perkville does not do this (not retried; it is up)
+    ├── PerkvilleMalformed           an answer without what the app must read (a record's id)
     ├── PerkvilleAuthError           401: the token is no longer accepted
     ├── PerkvilleForbidden           403: a scope is missing, or the record is not theirs
     ├── PerkvilleNotFound            404: no such record (or none this token may see)
@@ -16,7 +18,12 @@ from __future__ import annotations
 
 
 class PerkvilleError(Exception):
-    """Perkville answered with an error, or could not be reached."""
+    """Perkville answered with an error, or could not be reached. `codes` are the error codes
+    of the answer and `fields` the keys they came under (reference, Handling Errors: a field's
+    name, or `__all__`); `retried` says the answer came to a request sent again after an
+    earlier try got none (so that try may have done what this one was refused)."""
+
+    retried = False
 
     def __init__(
         self,
@@ -25,12 +32,14 @@ class PerkvilleError(Exception):
         status: int | None = None,
         error_type: str | None = None,
         codes: tuple[str, ...] = (),
+        fields: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.error_type = error_type
         self.codes = codes
+        self.fields = fields
 
 
 class PerkvilleUnavailable(PerkvilleError):
@@ -42,6 +51,15 @@ class PerkvilleUnavailable(PerkvilleError):
     ):
         super().__init__(message, status=status)
         self.retry_after = retry_after
+
+
+class PerkvilleNotImplemented(PerkvilleError):
+    """501: Perkville does not implement this (reference, Handling Errors: "Method Not
+    Implemented"). An answer, not an outage: never retried, never opens a circuit breaker."""
+
+
+class PerkvilleMalformed(PerkvilleError):
+    """Perkville answered, but without what the app must read (a record without its id)."""
 
 
 class PerkvilleAuthError(PerkvilleError):
@@ -73,8 +91,9 @@ class PerkvilleRefused(PerkvilleRequestError):
         status: int | None = None,
         error_type: str | None = None,
         codes: tuple[str, ...] = (),
+        fields: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(message, status=status, error_type=error_type, codes=codes)
+        super().__init__(message, status=status, error_type=error_type, codes=codes, fields=fields)
         self.code = code
 
 

@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import PerkvilleMalformed
+
 _ID_IN_URI = re.compile(r"/(\d+)/?$")
+# A key the app puts in its own URLs (a voucher's id: "string" in the reference's Fields).
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_KEY_IN_URI = re.compile(r"/([A-Za-z0-9_-]{1,64})/?$")
 
 
 def id_from_uri(value: object) -> int | None:
@@ -18,6 +23,47 @@ def id_from_uri(value: object) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+def key_from_uri(value: object) -> str | None:
+    """`"/v2/vouchers/552044/"` → "552044": a record's key, digits or not (a voucher's id is
+    typed "string"), or an integer as text; anything else (a key with other characters) → None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        match = _KEY_IN_URI.search(value)
+        if match:
+            return match.group(1)
+    return None
+
+
+def key_field(value: object) -> str:
+    """A record's own key (a voucher's `voucher_id`), as text the app's URLs can carry; "" when
+    it is missing or has other characters."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and _KEY.match(value) else ""
+
+
+def whole(value: object, default: int = 0) -> int:
+    """A number field as an int: missing, null or not a number → `default`."""
+    if isinstance(value, bool):
+        return default
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        return default
+
+
+def required_id(data: dict[str, Any], key: str, default: int | None = None) -> int:
+    """A record's id the app cannot do without: missing or not a number is an answer the app
+    can't read (PerkvilleMalformed: "We couldn't load this page"), never a crash."""
+    value = whole(data.get(key), -1)
+    if value >= 0:
+        return value
+    if default is not None:
+        return default
+    raise PerkvilleMalformed(f"Perkville sent a record without its {key}")
 
 
 def text_field(data: dict[str, Any], key: str) -> str:
@@ -43,13 +89,14 @@ class User:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> User:
-        emails = data.get("emails") or []
+        found = data.get("emails")
+        emails = [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
         primary = next((e for e in emails if e.get("primary")), emails[0] if emails else {})
         return cls(
-            user_id=int(data["user_id"]),
+            user_id=required_id(data, "user_id"),
             first_name=text_field(data, "first_name"),
             last_name=text_field(data, "last_name"),
-            email=str(primary.get("email", "")),
+            email=text_field(primary, "email"),
         )
 
 
@@ -67,15 +114,16 @@ class Business:
     homepage_url: str = ""
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Business:
+    def from_api(cls, data: dict[str, Any], business_id: int | None = None) -> Business:
+        """`business_id`: the id it was asked by, standing in for a missing `business_id`."""
         name = text_field(data, "name")
         return cls(
-            business_id=int(data["business_id"]),
+            business_id=required_id(data, "business_id", business_id),
             name=name,
             program_name=text_field(data, "rewards_program_name") or name,
-            brand_color=data.get("brand_color") or None,
-            brand_secondary_color=data.get("brand_secondary_color") or None,
-            logo_url=data.get("logo_url") or None,
+            brand_color=text_field(data, "brand_color") or None,
+            brand_secondary_color=text_field(data, "brand_secondary_color") or None,
+            logo_url=text_field(data, "logo_url") or None,
             fine_print=text_field(data, "fine_print"),
             perkville_url=web_link(data.get("perkville_url")) or "",
             app_connection_message=text_field(data, "app_connection_message"),
@@ -93,10 +141,10 @@ class Level:
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Level:
         return cls(
-            level_id=int(data["level_id"]),
+            level_id=required_id(data, "level_id"),
             name=text_field(data, "name"),
-            point_floor=int(data.get("point_floor") or 0),
-            badge_url=data.get("badge_url") or None,
+            point_floor=whole(data.get("point_floor")),
+            badge_url=text_field(data, "badge_url") or None,
         )
 
 
@@ -121,11 +169,11 @@ class Connection:
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Connection:
         return cls(
-            connection_id=int(data["connection_id"]),
+            connection_id=required_id(data, "connection_id"),
             business_id=id_from_uri(data.get("business")),
             status=text_field(data, "status") or "UNKNOWN",
-            point_balance=int(data.get("point_balance") or 0),
-            lifetime_earned_points=int(data.get("lifetime_earned_points") or 0),
+            point_balance=whole(data.get("point_balance")),
+            lifetime_earned_points=whole(data.get("lifetime_earned_points")),
             level_id=id_from_uri(data.get("level")),
             home_location_id=id_from_uri(data.get("home_location")),
             last_visited_location_id=id_from_uri(data.get("last_visited_location")),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .models import id_from_uri, web_link
+from .models import id_from_uri, key_field, key_from_uri, web_link
 from .models import text_field as _text
 
 
@@ -41,6 +41,10 @@ def _datetime(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _multiplier(value: object) -> float:
@@ -130,7 +134,7 @@ class EarningRule:
                     _multiplier(b.get("multiplier")),
                     tuple(
                         (str(day), tuple(str(p) for p in periods))
-                        for day, periods in (b.get("time_periods") or {}).items()
+                        for day, periods in _mapping(b.get("time_periods")).items()
                         if isinstance(periods, list)
                     ),
                 )
@@ -208,7 +212,7 @@ class Reward:
             description=_text(data, "description"),
             points=_int(data.get("points")),
             type=_text(data, "type") or "STANDARD",
-            picture_url=data.get("picture_card") or None,
+            picture_url=_text(data, "picture_card") or None,
             fine_print=_text(data, "fine_print"),
             instructions=_text(data, "redemption_instructions"),
             must_redeem_at_home_location=bool(data.get("must_redeem_at_home_location")),
@@ -262,7 +266,9 @@ class Voucher:
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Voucher:
         return cls(
-            voucher_id=str(data.get("voucher_id", "")),
+            # Typed "string" in the reference (the "Voucher Code"), integers in its examples:
+            # either, as text; "" when it can't be put in the app's URLs.
+            voucher_id=key_field(data.get("voucher_id")),
             title=_text(data, "title"),
             details=_text(data, "details"),
             status=_text(data, "status") or "UNKNOWN",
@@ -271,7 +277,7 @@ class Voucher:
             point_cost=_int(data.get("point_cost")),
             location_id=id_from_uri(data.get("location")),
             perk_id=id_from_uri(data.get("perk")),
-            external_coupon_code=data.get("external_coupon_code") or None,
+            external_coupon_code=_text(data, "external_coupon_code") or None,
             reward_url=web_link(data.get("reward_url")) or web_link(data.get("network_reward_url")),
             perk_description=_text(data, "perk_description"),
             perk_fine_print=_text(data, "perk_fine_print"),
@@ -289,7 +295,7 @@ class Transaction:
     status: str
     when: datetime | None
     location_id: int | None
-    voucher_id: int | None
+    voucher_id: str | None
     trans_source_id: str
     perk_id: int | None
 
@@ -304,7 +310,7 @@ class Transaction:
             status=_text(data, "transaction_status") or "ACTIVE",
             when=_datetime(data.get("transaction_dt")),
             location_id=id_from_uri(data.get("location")),
-            voucher_id=id_from_uri(data.get("voucher")),
+            voucher_id=key_from_uri(data.get("voucher")),
             trans_source_id=_text(data, "trans_source_id"),
             perk_id=id_from_uri(data.get("perk")),
         )
@@ -312,13 +318,15 @@ class Transaction:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a list: the items, and whether there are more."""
+    """One page of a list: the items, and whether more come after them (known by asking for
+    one more than shown: the reference's lists carry no count)."""
 
-    total: int
     offset: int
     limit: int
     items: tuple[Any, ...]
+    has_more: bool
 
     @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.items) < self.total
+    def next_offset(self) -> int:
+        """Where the next page starts."""
+        return self.offset + len(self.items)

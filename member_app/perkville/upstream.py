@@ -17,7 +17,7 @@ import httpx2
 from ..cache import MEMBER_PREFIX, Cache
 from .caller import Caller
 from .errors import PerkvilleError, PerkvilleUnavailable
-from .parsing import endpoint_of, objects, parse
+from .parsing import endpoint_of, more_after, objects, parse
 from .resilience import CircuitBreaker, backoff
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ PUBLIC_STALE_SECONDS = 86_400.0
 # (up to an hour old) is better than an error page; the page then says when it is from.
 MEMBER_STALE_IF_ERROR_SECONDS = 600.0
 
-# Perkville's largest page size (reference, Pagination), and how many pages `_every` reads at
-# most, should a `next` link never end.
+# The largest page asked for (the reference's Pagination names no maximum; 100 is Tastypie's,
+# and the sandbox's), and how many pages `_every` reads at most, should a list never end.
 PAGE_SIZE = 100
 MAX_PAGES = 50
 
@@ -151,7 +151,8 @@ class Upstream:
         public: bool = False,
         member: bool = False,
     ) -> list[dict[str, Any]]:
-        """Every object of a list, page by page at Perkville's largest page size."""
+        """Every object of a list, page by page at the largest page size, until a page says it
+        is the last (`more_after`)."""
         fetch: Fetch = self._get_public if public else self._get_member if member else self._get
         found: list[dict[str, Any]] = []
         offset = 0
@@ -159,8 +160,7 @@ class Upstream:
             data = await fetch(caller, path, {**params, "limit": PAGE_SIZE, "offset": offset})
             page = objects(data)
             found += page
-            meta = data.get("meta")
-            if not page or not isinstance(meta, dict) or not meta.get("next"):
+            if not page or not more_after(data, len(page), PAGE_SIZE):
                 break
             offset += len(page)
         return found
@@ -208,6 +208,10 @@ class Upstream:
                     raise
                 log.info("retrying %s %s in %.2f s: %s", method, endpoint_of(path), delay, exc)
                 await asyncio.sleep(delay)
+            except PerkvilleError as exc:
+                # An answer to a repeat: the try whose answer was lost may have done it.
+                exc.retried = attempt > 0
+                raise
 
     async def _guarded(
         self,
@@ -227,7 +231,7 @@ class Upstream:
             breaker.failed()
             raise
         except PerkvilleError:
-            breaker.succeeded()  # a 4xx is an answer: Perkville is up
+            breaker.succeeded()  # a 4xx or a 501 is an answer: Perkville is up
             raise
         except BaseException:
             breaker.abandoned()  # cancelled: no verdict either way
@@ -264,7 +268,7 @@ class Upstream:
         finally:
             if self._observe is not None:
                 self._observe(method, endpoint_of(path), outcome, time.perf_counter() - started)
-        return parse(response, path)
+        return parse(response, path, method)
 
 
 def _stale_note(caller: Caller) -> Callable[[float], None] | None:

@@ -6,7 +6,6 @@ client. Every way the callback can fail ends on a friendly page with "Try again"
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import urlencode, urlsplit
 
@@ -185,11 +184,7 @@ async def callback(request: Request) -> Response:
         log.warning("sign-in token response had no access_token")
         return _problem(request, "We couldn't sign you in", "Please try again.", 502)
     try:
-        # The member's challenges come along (one round trip), for their first page.
-        caller = Caller(access_token)
-        user, tracked = await asyncio.gather(
-            state.perkville.me(caller), tracked_at_sign_in(request, caller)
-        )
+        user = await state.perkville.me(Caller(access_token))
     except PerkvilleError as exc:
         log.warning("sign-in: fetching the member failed: %s", type(exc).__name__)
         return _problem(
@@ -199,6 +194,9 @@ async def callback(request: Request) -> Response:
             502,
         )
 
+    # The member's challenges, filtered by their id (so after /v2/users/me/), for their
+    # first page's progress.
+    tracked = await tracked_at_sign_in(request, Caller(access_token, user_id=user.user_id))
     after = safe_next(request.session.get(AFTER_SIGNIN)) or request.url_for("home").path
     now = state.clock()
     # An identified member's action waits for this very sign-in (signin/stepup.py): it

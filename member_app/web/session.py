@@ -83,7 +83,10 @@ def current_member(request: Request) -> Member | None:
         # Sealed with a key we no longer hold (secret rotated) or tampered: start over.
         session.clear()
         return None
-    return Member(uid, name, Caller(token, cache_scope=scope, freshness=freshness))
+    # The member's own id filters their records (the reference's `user=me` is only for
+    # `/v2/users/me/` and transactions).
+    caller = Caller(token, cache_scope=scope, freshness=freshness, user_id=uid)
+    return Member(uid, name, caller)
 
 
 def request_freshness(request: Request) -> Freshness:
@@ -196,7 +199,7 @@ def take_flag(request: Request, key: str) -> bool:
 # The POST actions a member can start (every view that calls `checked_form`): the only paths a
 # kept action may replay.
 ACTION_PATHS = re.compile(
-    r"^/(?:rewards/[0-9]{1,18}/redeem|vouchers/[0-9]{1,18}/use"
+    r"^/(?:rewards/[0-9]{1,18}/redeem|vouchers/[A-Za-z0-9_-]{1,64}/use"
     r"|challenges/[0-9]{1,18}/(?:join|leave)|referrals|join|location)$"
 )
 MAX_PENDING_BYTES = 2048

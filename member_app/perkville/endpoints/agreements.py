@@ -39,10 +39,22 @@ class AgreementEndpoints(Upstream):
             ],
         }
         data = await self._send(caller, "POST", "/v2/batch/user-business-agreements/", body)
+        if not data:  # a 2xx without a body: see what was recorded
+            accepted = await self.accepted_agreements(caller, business_id, user_id)
+            if set(version_ids) - {a.version_id for a in accepted}:
+                raise request_error(
+                    "Perkville did not record every agreement", status=200, codes=()
+                )
+            return [a for a in accepted if a.version_id in version_ids]
         items = data.get("user_business_agreements")
         results = items if isinstance(items, list) else []
         refused = [item for item in results if isinstance(item, dict) and "errors" in item]
         if refused or len(results) != len(version_ids):
-            codes = tuple(code for item in refused for code, _ in error_details(item["errors"]))
-            raise request_error("Perkville did not record every agreement", status=200, codes=codes)
-        return [AgreementAcceptance.from_api(item) for item in results]
+            details = [d for item in refused for d in error_details(item["errors"])]
+            raise request_error(
+                "Perkville did not record every agreement",
+                status=200,
+                codes=tuple(code for _, code, _ in details),
+                fields=tuple(field for field, _, _ in details),
+            )
+        return [AgreementAcceptance.from_api(item) for item in results if isinstance(item, dict)]

@@ -26,10 +26,11 @@ class ChallengeEndpoints(Upstream):
     async def challenge_connections(
         self, caller: Caller, business_id: int
     ) -> list[ChallengeConnection]:
-        """The member's challenge connections at the business: joined, left or invited.
-        `user=me` keeps a staff member's token to their own records (reference, Challenge
-        Connection: ADMIN_CUSTOMER_INFO sees the whole business)."""
-        params = {"business": business_id, "user": caller.user}
+        """The member's challenge connections at the business: joined, left or invited. The
+        member's id keeps the staff token to their records (reference, Challenge Connection:
+        ADMIN_CUSTOMER_INFO sees the whole business), filtered as its Required Filters example
+        does (`?business=6&connection__user=1125`): `user=me` is not documented here."""
+        params = {"business": business_id, "connection__user": caller.user}
         found = await self._every(caller, "/v2/challenge-connections/", params, member=True)
         return [ChallengeConnection.from_api(obj) for obj in found]
 

@@ -9,9 +9,15 @@ import logging
 from typing import Any
 
 from ..caller import Caller
-from ..errors import PerkvilleDuplicate, PerkvilleNotFound
+from ..errors import (
+    PerkvilleDuplicate,
+    PerkvilleError,
+    PerkvilleForbidden,
+    PerkvilleNotFound,
+    PerkvilleRequestError,
+)
 from ..models import id_from_uri
-from ..parsing import objects
+from ..parsing import more_after, objects, records
 from ..program import EarningRule, Page, Reward, Transaction, Voucher
 from ..upstream import PAGE_SIZE, Upstream
 
@@ -36,7 +42,8 @@ class RewardEndpoints(Upstream):
         """Rewards as this member sees them, in Perkville's display order."""
         params = _view(caller, business_id, loc_id)
         data = await self._get_member(caller, "/v2/redeeming/", params)
-        return [Reward.from_api(obj) for obj in objects(data)]
+        # A list body, a bare list, or one bare rule (the reference's example is one).
+        return [Reward.from_api(obj) for obj in records(data, "perk_id")]
 
     async def perk_locations(self, caller: Caller, perk_id: int) -> frozenset[int] | None:
         """Where a perk applies: its eligible locations, or None for every location (reference,
@@ -63,7 +70,8 @@ class RewardEndpoints(Upstream):
         """Spend the member's points on a reward (USER_REDEEM). The `trans_source_id` makes a
         repeat of the same request a duplicate instead of a second redemption; a repeat returns
         the transaction the first one made. Raises PerkvilleRefused when the program's rules
-        say no, and PerkvilleDuplicate when the id was used by something else."""
+        say no, and PerkvilleDuplicate when the id was used by something else. The transaction
+        returned may have no voucher (`voucher_id` None) when Perkville names none."""
         body = {
             "business": f"/v2/businesses/{business_id}/",
             "location": f"/v2/locations/{location_id}/",
@@ -74,13 +82,26 @@ class RewardEndpoints(Upstream):
         try:
             # Safe to send again after a timeout: a repeat is a duplicate, never a second redeem.
             data = await self._send(caller, "POST", "/v2/transactions/", body, replayable=True)
-        except PerkvilleDuplicate:
+        except PerkvilleError as exc:
+            if not _maybe_made_before(exc):
+                raise
             earlier = await self.transaction_by_source(caller, business_id, trans_source_id)
             if earlier is None or not _redeems(earlier, perk_id):
                 raise
             log.info("redeem of perk %s was made before: %s", perk_id, earlier.transaction_id)
             return earlier
-        return Transaction.from_api(data)
+        made = Transaction.from_api(data)
+        if made.voucher_id is not None:
+            return made
+        # Reference, Transaction — Returns: "the voucher property will only appear if the
+        # transaction actually has a voucher"; and a 2xx may come without a body. The
+        # transaction as Perkville lists it may name the voucher.
+        try:
+            again = await self.transaction_by_source(caller, business_id, trans_source_id)
+        except PerkvilleError as exc:
+            log.info("redeemed perk %s; its voucher unread: %s", perk_id, type(exc).__name__)
+            return made
+        return again if again is not None and _redeems(again, perk_id) else made
 
     async def transaction_by_source(
         self, caller: Caller, business_id: int, trans_source_id: str
@@ -103,11 +124,14 @@ class RewardEndpoints(Upstream):
         since: str | None = None,
         until: str | None = None,
     ) -> Page:
-        """A page of the member's point history."""
+        """A page of the member's point history: at most `limit` lines (and fewer than the
+        largest page), and whether older ones follow. The reference's lists carry no count,
+        so one more line than shown is asked for: if it comes, there is more."""
+        shown = max(min(limit, PAGE_SIZE - 1), 1)
         params: dict[str, Any] = {
             "business": business_id,
             "user": caller.user,
-            "limit": limit,
+            "limit": shown + 1,
             "offset": offset,
         }
         if classification:
@@ -121,9 +145,9 @@ class RewardEndpoints(Upstream):
         cached = not (since or until) and offset <= CACHED_HISTORY_OFFSET
         fetch = self._get_member if cached else self._get
         data = await fetch(caller, "/v2/transactions/", params)
-        meta = data.get("meta") or {}
-        items = tuple(Transaction.from_api(obj) for obj in objects(data))
-        return Page(int(meta.get("total_count", len(items))), offset, limit, items)
+        found = [Transaction.from_api(obj) for obj in objects(data)]
+        more = len(found) > shown or more_after(data, len(found), shown + 1)
+        return Page(offset, shown, tuple(found[:shown]), more)
 
     # --- vouchers ---
 
@@ -135,7 +159,7 @@ class RewardEndpoints(Upstream):
         data = await self._get_member(caller, "/v2/user-vouchers/", params)
         return [Voucher.from_api(obj) for obj in objects(data)]
 
-    async def voucher(self, caller: Caller, voucher_id: int) -> Voucher:
+    async def voucher(self, caller: Caller, voucher_id: str) -> Voucher:
         """One of the member's vouchers; anyone else's reads as missing (PerkvilleNotFound)."""
         if not caller.staff:
             data = await self._get_member(caller, f"/v2/user-vouchers/{voucher_id}/")
@@ -147,10 +171,14 @@ class RewardEndpoints(Upstream):
             raise PerkvilleNotFound("Not this member's voucher", status=404)
         return (await self._with_perks(caller, [data]))[0]
 
-    async def mark_voucher_used(self, caller: Caller, voucher_id: int) -> Voucher:
+    async def mark_voucher_used(self, caller: Caller, voucher_id: str) -> Voucher:
+        """Mark one of the member's vouchers used (reference, User Voucher: USER_CUSTOMER_INFO
+        may PATCH its status to USED); the voucher as it is now."""
         # Safe to send again: it either marks the voucher once or is refused as already used.
         path = f"/v2/user-vouchers/{voucher_id}/"
         data = await self._send(caller, "PATCH", path, {"status": "USED"}, replayable=True)
+        if "status" not in data:  # answered without the voucher (a 204): read it
+            return await self.voucher(caller, voucher_id)
         return Voucher.from_api(data)
 
     async def _staff_vouchers(self, caller: Caller, business_id: int) -> list[Voucher]:
@@ -197,6 +225,16 @@ def _view(caller: Caller, business_id: int, loc_id: int | None) -> dict[str, Any
     if loc_id is not None:
         params["loc_id"] = loc_id
     return params
+
+
+def _maybe_made_before(exc: PerkvilleError) -> bool:
+    """Whether a refused redemption may have been made by an earlier try of the same request:
+    Perkville says its trans_source_id was used, or any 4xx came to a request sent again after
+    a try whose answer was lost (that try may have spent the points it now says are short)."""
+    if isinstance(exc, PerkvilleDuplicate):
+        return True
+    answered = isinstance(exc, PerkvilleRequestError | PerkvilleForbidden | PerkvilleNotFound)
+    return exc.retried and answered
 
 
 def _redeems(earlier: Transaction, perk_id: int) -> bool:

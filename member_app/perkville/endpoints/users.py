@@ -4,8 +4,13 @@ Token)."""
 from __future__ import annotations
 
 from ..caller import Caller
-from ..errors import PerkvilleUnavailable
-from ..models import User
+from ..errors import (
+    PerkvilleForbidden,
+    PerkvilleNotFound,
+    PerkvilleRequestError,
+    PerkvilleUnavailable,
+)
+from ..models import User, whole
 from ..parsing import objects
 from ..upstream import Upstream
 
@@ -14,7 +19,18 @@ class UserEndpoints(Upstream):
     async def me(self, caller: Caller) -> User:
         """The member the caller is for: the token's owner (GET /v2/users/me/), or the
         identified member the staff token acts for (GET /v2/users/{id}/)."""
-        return User.from_api(await self._get(caller, f"/v2/users/{caller.user}/"))
+        if caller.acting_for is None:
+            return User.from_api(await self._get(caller, "/v2/users/me/"))
+        return User.from_api(await self._get(caller, f"/v2/users/{caller.acting_for}/"))
+
+    async def readable_user(self, caller: Caller, user_id: int) -> User | None:
+        """Another user, when this token may read them, else None (reference, User: a member's
+        token reads only themselves; the staff token, the business's customers)."""
+        try:
+            data = await self._get_member(caller, f"/v2/users/{user_id}/")
+        except (PerkvilleForbidden, PerkvilleNotFound, PerkvilleRequestError):
+            return None
+        return User.from_api(data) if whole(data.get("user_id"), -1) == user_id else None
 
     async def identify_token(
         self, caller: Caller, *, identify_url: str, redirect_uri: str, state: str
