@@ -17,6 +17,8 @@ from starlette.staticfiles import StaticFiles
 from . import pwa
 from .brand import brand_css
 from .cache import Cache, backend_for
+from .live import stream as live_stream
+from .live.service import LiveUpdates
 from .ops import Metrics, Readiness
 from .pages import (
     challenges,
@@ -69,6 +71,7 @@ ROUTES = [
     *challenges.routes,
     *referrals.routes,
     *join.routes,
+    *live_stream.routes,
     *pwa.routes,
     *probes.routes,
     Route("/brand.css", brand_css, name="brand_css"),
@@ -107,6 +110,7 @@ def create_app(
         metrics=metrics,
         readiness=Readiness(),
         clock=clock,
+        live=LiveUpdates(settings, perkville, clock),
     )
 
     @contextlib.asynccontextmanager
@@ -118,9 +122,11 @@ def create_app(
                 await perkville.business(Caller(settings.admin_token), settings.business_id)
             except PerkvilleError as exc:
                 log.warning("could not load the business at start: %s", type(exc).__name__)
+        await state.live.start()
         try:
             yield
         finally:
+            await state.live.aclose()
             await perkville.aclose()
             await cache.aclose()
             await rate_limits.aclose()

@@ -90,6 +90,12 @@ class Settings:
     # Origins allowed to show the app in a frame (CSP frame-ancestors); none by default. A
     # gym's app embeds us in a webview, which is not a frame and needs nothing here.
     frame_ancestors: tuple[str, ...] = ()
+    # Live updates (live/): how often Perkville is asked for balances that moved while a
+    # member watches home, vouchers or challenges (seconds; 0 turns live updates off), and,
+    # without a staff token (each watcher then polled with their own token), how many such
+    # calls one process may make a second.
+    live_interval_seconds: float = 3.0
+    live_member_budget: float = 10.0
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -225,6 +231,8 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate_limits": ("MEMBER_APP_RATE_LIMITS", _flag),
     "frame_ancestors": ("MEMBER_APP_FRAME_ANCESTORS", _words),
     "phone_url": ("MEMBER_APP_PHONE_URL", _text),
+    "live_interval_seconds": ("MEMBER_APP_LIVE_INTERVAL", _number),
+    "live_member_budget": ("MEMBER_APP_LIVE_MEMBER_BUDGET", _number),
 }
 _DEFAULTS: dict[str, Any] = {
     f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
@@ -323,6 +331,10 @@ def _problems(s: Settings) -> list[str]:
             )
     if not 0 <= s.member_cache_seconds <= 300:
         problems.append("MEMBER_APP_MEMBER_CACHE_SECONDS must be from 0 to 300")
+    if not (s.live_interval_seconds == 0 or 0.2 <= s.live_interval_seconds <= 60):
+        problems.append("MEMBER_APP_LIVE_INTERVAL must be 0 (off) or from 0.2 to 60 seconds")
+    if not 0.1 <= s.live_member_budget <= 1000:
+        problems.append("MEMBER_APP_LIVE_MEMBER_BUDGET must be from 0.1 to 1000 calls a second")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     return problems

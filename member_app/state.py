@@ -14,6 +14,7 @@ from authlib.integrations.starlette_client import OAuth
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
+from .live.service import LiveUpdates
 from .ops import Metrics, Readiness
 from .perkville import PerkvilleClient
 from .ratelimit import RateLimits
@@ -36,6 +37,7 @@ class AppState:
     metrics: Metrics
     readiness: Readiness
     clock: Clock
+    live: LiveUpdates
 
 
 def app_state(connection: HTTPConnection) -> AppState:

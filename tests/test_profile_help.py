@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from member_app import Settings
 
 from .helpers import FakeClock, SignIn, identify, make_client, visible_text
+from .sandbox_helpers import admin_token, bearer
 
 
 def sign_in_as(sign_in: SignIn, email: str) -> None:
@@ -120,3 +121,31 @@ def test_help_answers_where_are_my_points(sign_in: SignIn, client: TestClient) -
     for href in ("/history", "/earn", "/vouchers", "/profile"):
         assert f'href="{href}"' in main, href
     assert "Perkville" not in text
+
+
+def test_where_are_my_points_explains_the_latest_activity(
+    sign_in: SignIn, client: TestClient, sandbox_client: TestClient
+) -> None:
+    """A class logged at the desk (the admin API) is the member's latest activity on help and
+    on history, with the bonus written with it and what may not have arrived yet."""
+    token = admin_token(sandbox_client)
+    body = {
+        "business": "/v2/businesses/4/",
+        "location": "/v2/locations/11/",
+        "perk": "/v2/perks/102/",
+        "quantity": 1,
+        "user_email": "member@example.com",
+        "trans_source_id": "desk-class-1",
+    }
+    made = sandbox_client.post("/v2/transactions/", json=body, headers=bearer(token))
+    assert made.status_code == 201, made.text
+    sign_in()
+    for path in ("/help", "/history"):
+        text = visible_text(main_of(client.get(path).text))
+        # The app's time zone in these tests is UTC: the seed's "now" is 6 PM there.
+        assert "Your latest activity Group fitness class · today, 6:00 PM · +45 points" in text
+        assert "A bonus added 30 more: Thanksgiving week triple points." in text
+        assert "Some activities count once a day" in text
+        assert "Visited since 6:00 PM?" in text
+    filtered = visible_text(main_of(client.get("/history?kind=redeemed").text))
+    assert "Your latest activity" not in filtered

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -16,6 +16,7 @@ from ..perkville.program import Transaction
 from ..state import app_state
 from ..web.templating import render
 from .common import require_member
+from .latest import latest_activity
 
 PAGE_SIZE = 20
 MAX_OFFSET = 100_000
@@ -132,6 +133,11 @@ async def history(request: Request) -> Response:
             until=edge(filters.until, end=True),
         ),
     )
+    unfiltered = (
+        filters.offset == 0 and filters.kind == "all" and not (filters.since or filters.until)
+    )
+    now = datetime.fromtimestamp(state.clock(), UTC)
+    latest = latest_activity(page.items, now, zone) if unfiltered else None
     # VOID_REF rows only undo a voided row, which is shown struck through instead.
     lines = [line_of(t, zone) for t in page.items if t.status != "VOID_REF"]
     return render(
@@ -140,6 +146,7 @@ async def history(request: Request) -> Response:
         {
             "tab": "more",
             "lines": lines,
+            "latest": latest,
             "page": page,
             "filters": filters,
             "problems": problems,
@@ -148,8 +155,11 @@ async def history(request: Request) -> Response:
                 if filters.offset > 0
                 else None
             ),
+            # Older lines follow where this page ends (Perkville may page by fewer).
             "older_query": (
-                filters.query(offset=filters.offset + PAGE_SIZE) if page.has_more else None
+                filters.query(offset=page.next_offset)
+                if page.has_more and page.items and page.next_offset <= MAX_OFFSET
+                else None
             ),
         },
         status_code=400 if problems else 200,

@@ -12,6 +12,7 @@ Views never build upstream URLs or parse upstream JSON; they call these methods,
 from __future__ import annotations
 
 from .endpoints.agreements import AgreementEndpoints
+from .endpoints.balances import BalanceEndpoints
 from .endpoints.businesses import BusinessEndpoints
 from .endpoints.challenges import ChallengeEndpoints
 from .endpoints.referrals import ReferralEndpoints
@@ -26,6 +27,7 @@ class PerkvilleClient(
     ChallengeEndpoints,
     ReferralEndpoints,
     AgreementEndpoints,
+    BalanceEndpoints,
 ):
     """Talks to Perkville's v2 API for whoever each call's `Caller` names. The constructor,
     the pool, retries, the circuit breaker (`breaker`) and caching are `Upstream`'s."""

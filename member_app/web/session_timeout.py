@@ -3,6 +3,7 @@ says."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,6 +16,48 @@ from .session_records import SessionRecords
 # Set-Cookie and write no record (a cookie rewritten on every request would let two parallel
 # requests overwrite each other's changes more often).
 SEEN_RESOLUTION_SECONDS = 60
+# Requests that are not the member's doing: the live stream of an open page (live/), and the
+# refresh a live update makes of the page's parts (header `X-Live-Refresh`). They end a
+# session that is over like any request, but never count as activity: a kiosk left on the
+# member's home page signs out after its idle minute whatever points arrive, and a tab left
+# open does not keep a session alive forever.
+PASSIVE_PATH = "/live"
+PASSIVE_HEADER = b"x-live-refresh"
+
+
+def _over(
+    session: Mapping[str, Any], recorded: float | None, now: float, idle: int, absolute: int
+) -> bool:
+    iat = session.get(ISSUED)
+    seen = recorded if recorded is not None else session.get(SEEN, iat)
+    if not isinstance(iat, int) or not isinstance(seen, int | float):
+        return True
+    return now - iat > absolute or now - seen > idle
+
+
+async def still_signed_in(
+    records: SessionRecords,
+    session: Mapping[str, Any],
+    *,
+    now: float,
+    idle: int,
+    absolute: int,
+) -> bool:
+    """Whether the session a long answer began with (the live stream) still lives: not signed
+    out, idle or too old, as the middleware below would judge it. Only reads: watching a page
+    is not activity."""
+    sid = session.get(SID)
+    if not isinstance(sid, str):
+        return False
+    ended, recorded = await records.check(sid)
+    return not ended and not _over(session, recorded, now, idle, absolute)
+
+
+def _passive(scope: Scope) -> bool:
+    path: str = scope["path"]
+    if path == PASSIVE_PATH or path.startswith(PASSIVE_PATH + "/"):
+        return True
+    return any(name == PASSIVE_HEADER for name, _ in scope.get("headers", ()))
 
 
 class SessionTimeoutMiddleware:
@@ -55,10 +98,12 @@ class SessionTimeoutMiddleware:
             return
         now = self.clock()
         seen = recorded if recorded is not None else session.get(SEEN, iat)
-        if now - iat > self.absolute or now - seen > self.idle:
+        if _over(session, recorded, now, self.idle, self.absolute):
             session.clear()
             scope.setdefault("state", {})["session_expired"] = True
             await self.records.end(sid)
+        elif _passive(scope):
+            return
         elif now - seen >= self.resolution or recorded is None:
             session[SEEN] = int(now)
             await self.records.touch(sid, now)

@@ -49,6 +49,7 @@ ACTIONS = [
     Action("/join", "/join", {"agree-62": "yes", "agree-63": "yes"}, email=PENDING_EMAIL),
     Action("/location", "/location", {"loc_id": "13", "next": "/rewards"}),
     Action("/signout", "/signout"),
+    Action("/live/fresh", "/live/fresh"),
 ]
 # /resume is attacked with a kept action in its own module (test_csrf_resume.py).
 COVERED = {a.route for a in ACTIONS} | {"/resume"}
