@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from .helpers import SignIn, visible_text
 
-TABS = ["Home", "Earn", "Rewards", "Vouchers", "More"]
+TABS = ["Home", "Earn", "Rewards", "Vouchers", "More options"]  # "More" + hidden " options"
 
 
 class _Outline(HTMLParser):
