@@ -378,3 +378,13 @@ def test_step_up_redirect_is_allowed_by_the_csp(client: TestClient) -> None:
     """Chromium applies form-action to a form's redirects: the step-up goes to Perkville."""
     csp = client.get("/more").headers["content-security-policy"]
     assert f"form-action 'self' {SANDBOX_URL};" in csp
+
+
+def test_an_identified_members_voucher_shows_the_businesss_own_instructions(
+    client: TestClient, sandbox_client: TestClient
+) -> None:
+    """The staff Voucher resource has no `details`: the perk's redemption_instructions stand
+    in, so a member inside a gym's app reads the same words as with their own token."""
+    identify(client, sandbox_client)
+    page = visible_text(client.get("/vouchers/52005").text)
+    assert "Show this voucher at the juice bar." in page  # 52005: a smoothie

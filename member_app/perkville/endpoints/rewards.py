@@ -193,7 +193,8 @@ class RewardEndpoints(Upstream):
         return await self._with_perks(caller, found)
 
     async def _with_perks(self, caller: Caller, found: list[dict[str, Any]]) -> list[Voucher]:
-        """The Voucher resource has no title or fine print: take them from its (public) perk."""
+        """The Voucher resource has no title, fine print or instructions: take them from its
+        (public) perk."""
         perk_ids = sorted({i for obj in found if (i := id_from_uri(obj.get("perk"))) is not None})
         perks = await asyncio.gather(
             *(self._get_public(caller, f"/v2/perks/{perk_id}/") for perk_id in perk_ids)
@@ -206,6 +207,9 @@ class RewardEndpoints(Upstream):
                 "title": perk.get("title", ""),
                 "perk_description": perk.get("description", ""),
                 "perk_fine_print": perk.get("fine_print", ""),
+                # A User Voucher's `details` is the perk's text "displayed on the voucher the
+                # customer receives" (Perk: redemption_instructions); Voucher has neither.
+                "details": perk.get("redemption_instructions", ""),
                 **obj,
             }
             vouchers.append(Voucher.from_api(merged))
