@@ -24,6 +24,7 @@ from starlette.types import Message, Scope
 from member_app import Settings
 from member_app.live.changes import Change
 from member_app.live.poller import MAX_BACKOFF_SECONDS, backoff_delay
+from member_app.live.stream import MAX_STREAMS_PER_MEMBER
 from member_app.perkville import Level
 from member_app.sandbox.seed import DEMO_BUSINESS_ID
 from member_app.settings import SettingsError
@@ -616,3 +617,26 @@ def test_the_interval_is_read_from_the_environment_and_checked() -> None:
             Settings.from_env({**GOOD_ENV, "MEMBER_APP_LIVE_INTERVAL": bad})
     with pytest.raises(SettingsError, match="MEMBER_APP_LIVE_MEMBER_BUDGET"):
         Settings.from_env({**GOOD_ENV, "MEMBER_APP_LIVE_MEMBER_BUDGET": "0"})
+
+
+def test_one_member_cannot_hold_open_more_than_a_dozen_streams(
+    live_client: TestClient, sandbox_client: TestClient
+) -> None:
+    """A copied cookie opening stream after stream gets 429 past the twelfth, and a freed slot
+    can be used again; other members are not affected."""
+    SignIn(live_client, sandbox_client)()
+    maya = dict(live_client.cookies.items())
+    streams = [OpenStream(live_client, maya) for _ in range(MAX_STREAMS_PER_MEMBER)]
+    try:
+        assert {s.status for s in streams} == {200}
+        extra = OpenStream(live_client, maya)
+        assert extra.status == 429
+        extra.close()
+        streams.pop().close()
+        time.sleep(0.2)
+        again = OpenStream(live_client, maya)
+        assert again.status == 200
+        streams.append(again)
+    finally:
+        for stream in streams:
+            stream.close()

@@ -63,6 +63,10 @@ class Hub:
         """Open pages watching on this replica."""
         return self._count
 
+    def pages_of(self, user_id: int) -> int:
+        """Open pages of one member on this replica."""
+        return len(self._by_user.get(user_id, ()))
+
     def members(self) -> dict[int, Caller]:
         """Each member watching here, with the caller of their latest page."""
         return {user_id: found[-1].caller for user_id, found in self._by_user.items()}

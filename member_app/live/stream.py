@@ -16,6 +16,8 @@ lines, written here rather than adding `sse-starlette`.
   `event: end` when it is over. A kiosk's short idle limit is checked four times within it.
 - Watching is not activity (web/session_timeout.py): the stream neither extends the session
   nor sets a cookie.
+- At most 12 open streams per member per replica (429 beyond), so a copied cookie can't hold
+  thousands of connections open.
 - The stream ends after 30 minutes; the browser reconnects to any replica, so replicas stay
   balanced after a deploy.
 """
@@ -46,6 +48,9 @@ from .service import LiveUpdates
 HEARTBEAT_SECONDS = 15.0
 MAX_STREAM_SECONDS = 30 * 60
 RETRY_MS = 5000  # how soon the browser reconnects after the stream ends
+# Open streams one member may hold on a replica: a family's phones and tabs fit; a copied
+# cookie opening thousands (each a connection and a task) does not.
+MAX_STREAMS_PER_MEMBER = 12
 
 Alive = Callable[[], Awaitable[bool]]
 
@@ -130,6 +135,9 @@ async def live(request: Request) -> Response:
     member = current_member(request)
     if member is None:
         return PlainTextResponse("Sign in to see your points change live.", status_code=401)
+    if state.live.hub.pages_of(member.user_id) >= MAX_STREAMS_PER_MEMBER:
+        # 429 ends EventSource's retries; the page still shows the balance on its next load.
+        return PlainTextResponse("Too many open pages.", status_code=429)
     if request.method == "HEAD":  # nothing to hold open for a request without a body
         return Response(status_code=200, media_type="text/event-stream")
     settings, clock, records = state.settings, state.clock, state.sessions

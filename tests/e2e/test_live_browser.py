@@ -27,7 +27,7 @@ from ..helpers import Servers, demo_servers
 pytestmark = pytest.mark.browser
 
 MAYA, MAYA_CONNECTION = 1001, 3001
-CLASS, SHOP = 102, 104
+CHECK_IN, CLASS, SHOP = 101, 102, 104
 DOWNTOWN = 11
 WITHIN_MS = 5_000  # the issue's promise: within 5 s of the check-in
 
@@ -226,3 +226,16 @@ def test_the_front_desk_page_check_in_lands_on_maya_s_open_home(
     page.goto(f"{servers.app_url}/help")
     expect(page.get_by_text("Some activities count once a day")).to_be_visible()
     expect(page.get_by_text(re.compile("^Gym check-in"))).to_be_visible()
+
+
+def test_a_challenges_progress_moves_on_its_page(page: Page, servers: Servers) -> None:
+    """November's check-in challenge (7 of 12 in the seed) counts a check-in at the desk: the
+    challenges page shows 8 of 12 without a reload."""
+    sign_in(page, servers.app_url)
+    page.goto(f"{servers.app_url}/challenges")
+    card = page.locator("article, li, section").filter(has_text="November Check-In Challenge")
+    expect(card.first).to_contain_text("7 of 12")
+    watching(page)
+    award(servers, perk=CHECK_IN)
+    expect(card.first).to_contain_text("8 of 12", timeout=WITHIN_MS)
+    assert page.evaluate("window.notReloaded") is True
