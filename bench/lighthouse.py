@@ -6,9 +6,9 @@
 Starts the demo wiring (sandbox + app on free loopback ports, as `member-app demo`), launches
 Debian's Chromium with a fixed --remote-debugging-port and a throw-away profile, and signs in
 through the real pages in that browser (Playwright over CDP). Lighthouse then drives the same
-browser (`--port`), so it sees the signed-in pages. Lighthouse clears the HTTP cache and the
-origin's service workers and caches before each page, but not cookies: every page is a cold
-load by a signed-in member.
+browser (`--port`), so it sees the signed-in pages. Each run has a browser of its own (one
+used run after run grows slower); Lighthouse clears the HTTP cache and the origin's service
+workers and caches, but not cookies: every page is a cold load by a signed-in member.
 
 Pages: those of tests/pages_to_check.py (signed out, then as Maya, then as the member whose
 membership is pending). Lighthouse is `bench/node_modules/.bin/lighthouse` if there (`npm
@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests/pages_to_check.py and tests/browser.py
 
-from playwright.sync_api import BrowserContext, sync_playwright  # noqa: E402
+from playwright.sync_api import BrowserContext, Playwright, sync_playwright  # noqa: E402
 
 from member_app.demo import build_demo  # noqa: E402
 from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL  # noqa: E402
@@ -99,6 +99,21 @@ def sign_in_as(context: BrowserContext, app_url: str, email: str) -> None:
     page = context.new_page()
     sign_in(page, app_url, email=email)
     page.close()
+
+
+def fresh_run(playwright: Playwright, app_url: str, email: str | None, path: str) -> dict[str, Any]:
+    """One Lighthouse run in a browser of its own, signed in first when `email` is given.
+    A browser used for run after run grows slower (measured: the same page scored 100, then
+    86, then 82 in one long-lived Chromium), so each run starts from a new one."""
+    port = free_port()
+    with chromium(port):
+        browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+        try:
+            if email is not None:
+                sign_in_as(browser.contexts[0], app_url, email)
+            return run_lighthouse(f"{app_url}{path}", port)
+        finally:
+            browser.close()
 
 
 def lighthouse_command() -> list[str]:
@@ -219,7 +234,6 @@ def main() -> None:
         ("Maya", MEMBER_EMAIL, MEMBER_PAGES),
         ("pending", PENDING_EMAIL, PENDING_PAGES),
     ]
-    port = free_port()
     app_sock, sandbox_sock = bind(), bind()
     demo = build_demo(url_of(app_sock), url_of(sandbox_sock))
     app_url = demo.settings.public_url
@@ -227,31 +241,21 @@ def main() -> None:
     with (
         ServerThread(demo.sandbox, sandbox_sock),
         ServerThread(demo.app, app_sock),
-        chromium(port),
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
-        context = browser.contexts[0]
         for who, email, paths in plan:
-            chosen = [p for p in paths if not args.pages or p in args.pages]
-            if not chosen:
-                continue
-            if email is None:
-                context.clear_cookies()
-            else:
-                sign_in_as(context, app_url, email)
-            for path in chosen:
+            for path in [p for p in paths if not args.pages or p in args.pages]:
                 print(f"lighthouse {who} {path} ...", file=sys.stderr, flush=True)
-                runs = []
                 try:
-                    for _ in range(args.runs):
-                        runs.append(summarise(who, path, run_lighthouse(f"{app_url}{path}", port)))
+                    runs = [
+                        summarise(who, path, fresh_run(playwright, app_url, email, path))
+                        for _ in range(args.runs)
+                    ]
                 except subprocess.CalledProcessError:
                     # Lighthouse will not audit a page answered with 4xx/5xx (the error pages).
                     rows.append({"who": who, "path": path, "scores": {}, "error": True})
                     continue
                 rows.append(median_of(runs))
-        browser.close()
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     result = args.out / f"lighthouse-{stamp}.json"
