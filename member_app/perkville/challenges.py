@@ -9,7 +9,7 @@ from typing import Any
 
 from .models import id_from_uri, web_link
 from .models import text_field as _text
-from .program import _date, _datetime, _int
+from .program import _date, _int, api_datetime
 
 
 def _ids(value: object) -> tuple[int, ...]:
@@ -109,8 +109,8 @@ class ChallengeConnection:
             challenge_id=id_from_uri(data.get("challenge")),
             join_status=_text(data, "join_status") or "PENDING",
             completed=data.get("completed") is True,
-            completed_dt=_datetime(data.get("completed_dt")),
-            join_dt=_datetime(data.get("join_dt")),
+            completed_dt=api_datetime(data.get("completed_dt")),
+            join_dt=api_datetime(data.get("join_dt")),
             start_date=_date(data.get("start_date")),
             end_date=_date(data.get("end_date")),
         )

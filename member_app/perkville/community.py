@@ -10,7 +10,7 @@ from typing import Any
 
 from .models import id_from_uri
 from .models import text_field as _text
-from .program import _datetime, _int
+from .program import _int, api_datetime
 
 REQUIRED = "REQUIRED-OPT-IN"
 
@@ -62,8 +62,8 @@ class Referral:
             referral_id=id_from_uri(data.get("resource_uri")),
             to_email=_text(data, "referral_to_email"),
             status=_text(data, "referral_status") or "SENT",
-            sent=_datetime(data.get("referral_date")) or _datetime(data.get("created_dt")),
-            completed=_datetime(data.get("completed_dt")),
+            sent=api_datetime(data.get("referral_date")) or api_datetime(data.get("created_dt")),
+            completed=api_datetime(data.get("completed_dt")),
             # The fields table says `voucher`, the GET example `voucher_id`: either means the
             # friend claimed the offer.
             offer_claimed=bool(data.get("voucher") or data.get("voucher_id")),
@@ -113,7 +113,9 @@ class AgreementAcceptance:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> AgreementAcceptance:
-        return cls(id_from_uri(data.get("agreement_version")), _datetime(data.get("agreement_dt")))
+        return cls(
+            id_from_uri(data.get("agreement_version")), api_datetime(data.get("agreement_dt"))
+        )
 
 
 def _absolute(value: object) -> str | None:

@@ -28,7 +28,7 @@ def _date(value: object) -> date | None:
         return None
 
 
-def _datetime(value: object) -> datetime | None:
+def api_datetime(value: object) -> datetime | None:
     """An aware datetime, or None. The reference writes every datetime in ISO 8601 with an
     explicit UTC offset ("2016-04-06T23:22:58+00:00", some with microseconds) and describes
     them as "in UTC"; a `Z` is read as +00:00 and a value without an offset as UTC, never as
@@ -272,7 +272,7 @@ class Voucher:
             title=_text(data, "title"),
             details=_text(data, "details"),
             status=_text(data, "status") or "UNKNOWN",
-            created=_datetime(data.get("created_datetime")),
+            created=api_datetime(data.get("created_datetime")),
             expiration_date=_date(data.get("expiration_date")),
             point_cost=_int(data.get("point_cost")),
             location_id=id_from_uri(data.get("location")),
@@ -308,7 +308,7 @@ class Transaction:
             quantity=_int(data.get("quantity"), 1),
             classification=_text(data, "classification"),
             status=_text(data, "transaction_status") or "ACTIVE",
-            when=_datetime(data.get("transaction_dt")),
+            when=api_datetime(data.get("transaction_dt")),
             location_id=id_from_uri(data.get("location")),
             voucher_id=key_from_uri(data.get("voucher")),
             trans_source_id=_text(data, "trans_source_id"),

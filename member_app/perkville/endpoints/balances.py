@@ -21,6 +21,7 @@ from typing import Any
 from ..caller import Caller
 from ..models import id_from_uri, text_field, whole
 from ..parsing import more_after, objects
+from ..program import api_datetime
 from ..upstream import PAGE_SIZE, Upstream
 
 BALANCES_PATH = "/v2/connection-balances/"
@@ -31,17 +32,6 @@ def perkville_time(moment: datetime) -> str:
     """A datetime as a filter value: UTC, to the second, ISO 8601 (the reference's datetimes
     are UTC; its filter examples give dates, which are the same with a time of 00:00)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def read_time(value: object) -> datetime | None:
-    """A datetime Perkville wrote (`2016-03-02T13:33:11+00:00`), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +59,7 @@ class Balance:
             point_balance=whole(data.get("point_balance")),
             lifetime_earned_points=whole(data.get("lifetime_earned_points")),
             last_perk_title=text_field(data, "last_biz_perk_title"),
-            changed_at=read_time(data.get("last_mod_dt")),
+            changed_at=api_datetime(data.get("last_mod_dt")),
         )
 
     @classmethod
