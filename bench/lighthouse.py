@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))  # for tests/pages_to_check.py and tests/browser.p
 
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright  # noqa: E402
 
-from member_app.demo import build_demo  # noqa: E402
+from member_app.demo import Demo, build_demo  # noqa: E402
 from member_app.sandbox.seed import MEMBER_EMAIL, PENDING_EMAIL  # noqa: E402
 from member_app.serving import ServerThread, bind, url_of  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, sign_in  # noqa: E402
@@ -101,11 +101,13 @@ def sign_in_as(context: BrowserContext, app_url: str, email: str) -> None:
     page.close()
 
 
-def fresh_run(playwright: Playwright, app_url: str, email: str | None, path: str) -> dict[str, Any]:
+def fresh_run(playwright: Playwright, demo: Demo, email: str | None, path: str) -> dict[str, Any]:
     """One Lighthouse run in a browser of its own, signed in first when `email` is given.
     A browser used for run after run grows slower (measured: the same page scored 100, then
     86, then 82 in one long-lived Chromium), so each run starts from a new one."""
     port = free_port()
+    app_url = demo.settings.public_url
+    demo.reseed()  # a fresh gym: the sign-in asks for consent again, as on a first visit
     with chromium(port):
         browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
         try:
@@ -236,7 +238,6 @@ def main() -> None:
     ]
     app_sock, sandbox_sock = bind(), bind()
     demo = build_demo(url_of(app_sock), url_of(sandbox_sock))
-    app_url = demo.settings.public_url
     rows: list[dict[str, Any]] = []
     with (
         ServerThread(demo.sandbox, sandbox_sock),
@@ -248,7 +249,7 @@ def main() -> None:
                 print(f"lighthouse {who} {path} ...", file=sys.stderr, flush=True)
                 try:
                     runs = [
-                        summarise(who, path, fresh_run(playwright, app_url, email, path))
+                        summarise(who, path, fresh_run(playwright, demo, email, path))
                         for _ in range(args.runs)
                     ]
                 except subprocess.CalledProcessError:
