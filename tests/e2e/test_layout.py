@@ -326,7 +326,12 @@ class Transfers:
         # Only this document's requests: a late event from the page before may still arrive.
         mine: set[str] = set()
         for _ in range(100):  # CDP's last events may trail the load event
-            mine = {rid for rid, doc in self.documents.items() if doc == page.url}
+            # The live updates' event stream never finishes by design: it is not page weight.
+            mine = {
+                rid
+                for rid, doc in self.documents.items()
+                if doc == page.url and not self.urls[rid].endswith("/live")
+            }
             if mine <= set(self.sizes) | self.failed:
                 break
             page.wait_for_timeout(20)
