@@ -5,6 +5,8 @@
     python3 tasks.py test   # venv + install + Chromium, then ruff, mypy and the whole pytest suite
     python3 tasks.py bench  # venv + install, then bench/speed.py (extra args pass through)
     python3 tasks.py bench-faults  # venv + install, then bench/faults.py (load with faults)
+    python3 tasks.py i18n   # extract the messages, update every language's catalog, compile
+    python3 tasks.py i18n add pt_BR  # the same, starting a catalog for a new language
 
 Standard library only: it runs before anything is installed.
 """
@@ -124,8 +126,60 @@ def bench_faults(args: list[str]) -> None:
     os.execv(PYTHON, [str(PYTHON), str(faults), *args])  # noqa: S606
 
 
+def i18n(args: list[str]) -> None:
+    """The translation catalogs (README, "Languages"): every message in the code and the
+    templates into member_app/locales/messages.pot, then each language's messages.po brought
+    up to date (new messages empty, never guessed), then compiled to the messages.mo the app
+    loads. `add <code>` first starts a catalog for a new language."""
+    ensure_venv(None)
+    pybabel = BIN / "pybabel"
+    locales = ROOT / "member_app" / "locales"
+    template = locales / "messages.pot"
+    say("extracting messages")
+    run(
+        pybabel,
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-o",
+        template,
+        "--add-location=file",
+        "--sort-by-file",
+        "--project=member-app",
+        "--no-wrap",
+        "member_app",
+        "templates",
+    )
+    if args[:1] == ["add"] and len(args) == 2:
+        say(f"starting a catalog for {args[1]}")
+        run(pybabel, "init", "-i", template, "-d", locales, "-l", args[1], "--no-wrap")
+    elif args:
+        sys.exit("usage: python3 tasks.py i18n [add <language code>]")
+    say("updating catalogs")
+    run(
+        pybabel,
+        "update",
+        "-i",
+        template,
+        "-d",
+        locales,
+        "--no-fuzzy-matching",
+        "--no-wrap",
+        "--ignore-obsolete",
+        "--update-header-comment",
+    )
+    say("compiling catalogs")
+    run(pybabel, "compile", "-d", locales, "--statistics")
+
+
 def main() -> None:
-    commands = {"demo": demo, "test": test, "bench": bench, "bench-faults": bench_faults}
+    commands = {
+        "demo": demo,
+        "test": test,
+        "bench": bench,
+        "bench-faults": bench_faults,
+        "i18n": i18n,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 tasks.py {{{'|'.join(commands)}}} [args...]")
     try:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx2
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from . import pwa
 from .brand import brand_css
 from .cache import Cache, backend_for
+from .i18n import Languages
 from .live import stream as live_stream
 from .live.service import LiveUpdates
 from .ops import Metrics, Readiness
@@ -40,10 +42,12 @@ from .ratelimit import RateLimits
 from .settings import Settings
 from .signin import identify, pkce, stepup
 from .state import AppState, Clock
+from .web import language as language_choice
 from .web import probes
 from .web.body_limit import BodyLimitMiddleware
 from .web.embed import EmbedMiddleware
 from .web.exceptions import exception_handlers
+from .web.language import LanguageMiddleware
 from .web.request_log import RequestLogMiddleware
 from .web.sealing import Sealer, derive_key
 from .web.security_headers import SecurityHeadersMiddleware
@@ -71,6 +75,7 @@ ROUTES = [
     *challenges.routes,
     *referrals.routes,
     *join.routes,
+    *language_choice.routes,
     *live_stream.routes,
     *pwa.routes,
     *probes.routes,
@@ -99,6 +104,9 @@ def create_app(
     )
     sessions = SessionRecords(settings.cache_url, keep_for=settings.max_seconds, clock=clock)
     rate_limits = RateLimits(settings.cache_url, enabled=settings.rate_limits)
+    languages = Languages.load(
+        settings.default_language, Path(settings.locale_dir) if settings.locale_dir else None
+    )
     state = AppState(
         settings=settings,
         perkville=perkville,
@@ -111,6 +119,7 @@ def create_app(
         readiness=Readiness(),
         clock=clock,
         live=LiveUpdates(settings, perkville, clock),
+        languages=languages,
     )
 
     @contextlib.asynccontextmanager
@@ -140,6 +149,8 @@ def create_app(
             # Pages are HTML and compress about five times.
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            # Before anything renders, so that every page, the 500 page too, is in it.
+            Middleware(LanguageMiddleware, settings=settings, languages=languages),
             Middleware(ServerErrorPageMiddleware),
             Middleware(BodyLimitMiddleware),
             Middleware(

@@ -9,9 +9,12 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .i18n import Languages
 
 DEFAULT_SCOPES = ("PUBLIC", "USER_CUSTOMER_INFO", "USER_REDEEM", "USER_REFERRAL")
 MIN_SECRET_LENGTH = 32
@@ -96,6 +99,11 @@ class Settings:
     # calls one process may make a second.
     live_interval_seconds: float = 3.0
     live_member_budget: float = 10.0
+    # The language for members whose browser asks for none the app has (`en`, `es`, `fr-CA`,
+    # or any other catalog in `locale_dir`); each member can choose their own on More.
+    default_language: str = "en"
+    # Where the translation catalogs are; empty: the ones shipped in the package.
+    locale_dir: str = ""
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -233,6 +241,8 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "phone_url": ("MEMBER_APP_PHONE_URL", _text),
     "live_interval_seconds": ("MEMBER_APP_LIVE_INTERVAL", _number),
     "live_member_budget": ("MEMBER_APP_LIVE_MEMBER_BUDGET", _number),
+    "default_language": ("MEMBER_APP_DEFAULT_LANGUAGE", _text),
+    "locale_dir": ("MEMBER_APP_LOCALE_DIR", _text),
 }
 _DEFAULTS: dict[str, Any] = {
     f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
@@ -337,4 +347,11 @@ def _problems(s: Settings) -> list[str]:
         problems.append("MEMBER_APP_LIVE_MEMBER_BUDGET must be from 0.1 to 1000 calls a second")
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("MEMBER_APP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    if s.locale_dir and not Path(s.locale_dir).is_dir():
+        problems.append(f"MEMBER_APP_LOCALE_DIR must be a folder, got {s.locale_dir!r}")
+    else:
+        try:
+            Languages.load(s.default_language, Path(s.locale_dir) if s.locale_dir else None)
+        except ValueError as exc:
+            problems.append(f"MEMBER_APP_DEFAULT_LANGUAGE: {exc}")
     return problems

@@ -14,6 +14,7 @@ from authlib.integrations.starlette_client import OAuth
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
+from .i18n import Languages
 from .live.service import LiveUpdates
 from .ops import Metrics, Readiness
 from .perkville import PerkvilleClient
@@ -38,6 +39,7 @@ class AppState:
     readiness: Readiness
     clock: Clock
     live: LiveUpdates
+    languages: Languages
 
 
 def app_state(connection: HTTPConnection) -> AppState:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from .. import i18n
 from ..paths import TEMPLATES_DIR
 from . import (
     agreements,
@@ -144,4 +145,5 @@ def create_sandbox(
     app.state.conditions = conditions
     app.state.profile = profile
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    i18n.install(app.state.templates.env)
     return app

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import i18n
 from .profiles import profile_of
 from .records import User
 from .store import Store
@@ -21,8 +22,16 @@ def signed_in_user(request: Request) -> User | None:
     return store.users.get(uid) if isinstance(uid, int) else None
 
 
+def _speak(request: Request) -> None:
+    """The sandbox's pages are Perkville's: in the browser's language when there is a catalog
+    for it, as a real sign-in page would be."""
+    languages = i18n.Languages.load(i18n.SOURCE)
+    i18n.use(languages.best_for(request.headers.get("accept-language", "")) or languages.default)
+
+
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = request.app.state.templates
+    _speak(request)
     # The sign-out page exists in the default profile only (profiles.DEFAULT_ONLY_PATHS).
     context = {"sign_out": profile_of(request) == "default", **context}
     response: Response = templates.TemplateResponse(

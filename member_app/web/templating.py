@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from .. import i18n
 from ..brand import palette_for
 from ..paths import STATIC_DIR, TEMPLATES_DIR
 from ..perkville import Business
@@ -63,8 +64,10 @@ def make_templates() -> Jinja2Templates:
             links[key] = link
         return link
 
-    templates.env.globals["static_url"] = static_url
-    templates.env.globals["url_for"] = url_for
+    env = templates.env
+    env.globals["static_url"] = static_url
+    env.globals["url_for"] = url_for
+    i18n.install(env)
     return templates
 
 
@@ -95,13 +98,14 @@ def render(
         "kiosk_idle_seconds": settings.idle_seconds,
         # A gym's app draws its own header around us: no second one.
         "embed": not settings.kiosk and (settings.mode == "webview" or embed),
+        "languages": state.languages.offered,
     }
     freshness = request.scope.get("state", {}).get("freshness")
     stale_since = getattr(freshness, "stale_since", None)
     if stale_since is not None:
         # Perkville failed and cached copies stood in: say from when.
         when = datetime.fromtimestamp(stale_since, ZoneInfo(settings.timezone))
-        page["stale_since"] = f"{when:%-I:%M %p}".lower()
+        page["stale_since"] = i18n.clock(when)
     page.update(context or {})
     response: Response = state.templates.TemplateResponse(
         request, name, page, status_code=status_code
