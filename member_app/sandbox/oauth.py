@@ -2,6 +2,12 @@
 
 `GET /api/authorize/` → sign-in page → consent page → redirect back with `code` and `state`.
 `POST /api/token/` exchanges a code (PKCE, S256 only) or a password for a bearer token.
+
+The pages speak the browser's language (`Accept-Language`), or in the default profile the one
+an authorization asks for with OpenID Connect's `ui_locales`, remembered in the sandbox's
+session from the authorize request through the sign-in to the consent page. What the app hears
+on its redirect URI (`error_description`) and the token endpoint's errors stay English: they
+are Perkville's protocol, not pages.
 """
 
 from __future__ import annotations
@@ -14,13 +20,23 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .pages import csrf_token, csrf_valid, page, signed_in_user
+from .. import i18n
+from ..i18n import _
+from .pages import (
+    csrf_token,
+    csrf_valid,
+    language_tagged,
+    page,
+    signed_in_user,
+    speak,
+    ui_language,
+)
 from .profiles import profile_of
 from .records import User
 from .store import SCOPE_DESCRIPTIONS, AuthorizationCode, Client, Store, new_secret
@@ -37,6 +53,9 @@ _AUTHORIZE_PARAMS = (
     "code_challenge",
     "code_challenge_method",
 )
+# The session's memory of the language an authorization asked for (`ui_locales`):
+# {"for": the authorization's fingerprint, "tag": "es"}.
+_UI_LOCALE = "ui_locale"
 
 
 class AuthorizeProblem(Exception):
@@ -71,12 +90,12 @@ class RedirectError(Exception):
 def parse_authorize(store: Store, params: dict[str, str]) -> AuthorizeRequest:
     client = store.clients.get(params.get("client_id", ""))
     if client is None:
-        raise AuthorizeProblem("This app is not registered with Perkville (unknown client_id).")
+        raise AuthorizeProblem(_("This app is not registered with Perkville (unknown client_id)."))
     redirect_uri = params.get("redirect_uri") or (client.redirect_uris or [""])[0]
     # Exact string match, as the reference requires; anything else would be an open redirect.
     if redirect_uri not in client.redirect_uris:
         raise AuthorizeProblem(
-            "The redirect_uri does not match any address registered for this app."
+            _("The redirect_uri does not match any address registered for this app.")
         )
     requested = tuple(params["scope"].split()) if params.get("scope") else client.allowed_scopes
     request = AuthorizeRequest(
@@ -116,8 +135,65 @@ def parse_authorize(store: Store, params: dict[str, str]) -> AuthorizeRequest:
     return request
 
 
-def _problem_page(request: Request, message: str) -> Response:
-    return page(request, "error.html", {"message": message}, status=400)
+def _problem_page(request: Request, message: str, language: i18n.Language) -> Response:
+    return page(request, "error.html", {"message": message}, status=400, language=language)
+
+
+def _describe(scope: str) -> str:
+    """A scope as the consent page words it, in the page's language."""
+    description = SCOPE_DESCRIPTIONS.get(scope)
+    return _(description) if description is not None else scope
+
+
+def _fingerprint(params: dict[str, str]) -> str:
+    """What tells one authorization from another: its parameters (those it carries through
+    the sign-in's `next` and the consent form), hashed to keep the session cookie small."""
+    kept = sorted((k, params[k]) for k in _AUTHORIZE_PARAMS if params.get(k))
+    return hashlib.sha256(urlencode(kept).encode()).hexdigest()[:32]
+
+
+def _remembered_language(request: Request, params: dict[str, str]) -> i18n.Language | None:
+    """The language the authorization with these parameters asked for, if it asked."""
+    memory = request.session.get(_UI_LOCALE)
+    if isinstance(memory, dict) and memory.get("for") == _fingerprint(params):
+        return language_tagged(memory.get("tag"))
+    return None
+
+
+def _authorization_language(request: Request, params: dict[str, str]) -> i18n.Language | None:
+    """OpenID Connect's `ui_locales` on GET /api/authorize/ (default profile): the first tag
+    the sandbox has a catalog for, remembered for this authorization's sign-in and consent
+    pages; none known (or none sent, for a new authorization) leaves Accept-Language to choose.
+    The reference profile ignores `ui_locales`, as it does `prompt`: Step 1 names neither."""
+    if profile_of(request) != "default":
+        return None
+    raw = request.query_params.get("ui_locales") if request.method == "GET" else None
+    if raw is None:  # the round trip back from the sign-in page, or the consent form's POST
+        return _remembered_language(request, params)
+    language = ui_language(raw)
+    if language is None:
+        request.session.pop(_UI_LOCALE, None)
+    else:
+        request.session[_UI_LOCALE] = {"for": _fingerprint(params), "tag": language.tag}
+    return language
+
+
+def _login_language(request: Request, next_url: str) -> i18n.Language | None:
+    """The sign-in page of an authorization speaks the language it asked for."""
+    parts = urlsplit(next_url)
+    if parts.path != "/api/authorize/" or profile_of(request) != "default":
+        return None
+    query = parse_qs(parts.query)
+    return _remembered_language(request, {k: v[0] for k, v in query.items() if v})
+
+
+def _keeping_ui_locale(request: Request) -> None:
+    """Start a fresh session (signing in or out), keeping the language of the authorization
+    in progress: the sign-in page's round trip ("Not you?" too) stays in it."""
+    memory = request.session.get(_UI_LOCALE)
+    request.session.clear()
+    if memory is not None:
+        request.session[_UI_LOCALE] = memory
 
 
 def _issue_code(store: Store, auth: AuthorizeRequest, user: User) -> Response:
@@ -148,10 +224,11 @@ async def authorize(request: Request) -> Response:
         params = {k: str(form.get(k, "")) for k in _AUTHORIZE_PARAMS}
     else:
         params = {k: request.query_params.get(k, "") for k in _AUTHORIZE_PARAMS}
+    language = speak(request, _authorization_language(request, params))
     try:
         auth = parse_authorize(store, params)
     except AuthorizeProblem as problem:
-        return _problem_page(request, str(problem))
+        return _problem_page(request, str(problem), language)
     except RedirectError as error:
         return error.response
 
@@ -163,8 +240,9 @@ async def authorize(request: Request) -> Response:
     if request.method == "POST":
         if not csrf_valid(request, form.get("csrf")):
             return _problem_page(
-                request, "This form has expired. Go back to the app and start again."
+                request, _("This form has expired. Go back to the app and start again."), language
             )
+        request.session.pop(_UI_LOCALE, None)  # this authorization is over
         if form.get("decision") != "allow":
             return auth.redirect(error="access_denied", error_description="The user said no.")
         key = (user.user_id, auth.client.client_id)
@@ -172,6 +250,7 @@ async def authorize(request: Request) -> Response:
         return _issue_code(store, auth, user)
 
     if set(auth.scopes) <= store.consents.get((user.user_id, auth.client.client_id), frozenset()):
+        request.session.pop(_UI_LOCALE, None)
         return _issue_code(store, auth, user)
     return page(
         request,
@@ -179,10 +258,11 @@ async def authorize(request: Request) -> Response:
         {
             "client": auth.client,
             "user": user,
-            "scopes": [(s, SCOPE_DESCRIPTIONS.get(s, s)) for s in auth.scopes],
+            "scopes": [(s, _describe(s)) for s in auth.scopes],
             "params": auth.params,
             "csrf": csrf_token(request),
         },
+        language=language,
     )
 
 
@@ -197,6 +277,7 @@ async def login(request: Request) -> Response:
     """The Perkville sign-in page (email + password)."""
     store: Store = request.app.state.store
     next_url = _safe_next(request.query_params.get("next"))
+    language = speak(request, _login_language(request, next_url))
     context: dict[str, Any] = {"next": next_url, "email": "", "error": None}
     if request.method == "POST":
         form = await request.form()
@@ -204,16 +285,17 @@ async def login(request: Request) -> Response:
         password = str(form.get("password", ""))
         context["email"] = email
         if not csrf_valid(request, form.get("csrf")):
-            context["error"] = "This form expired. Please try again."
+            context["error"] = _("This form expired. Please try again.")
         else:
             user = store.user_by_email(email) if email else None
             if user is not None and _same(user.password, password):
-                request.session.clear()
+                _keeping_ui_locale(request)
                 request.session["uid"] = user.user_id
                 return RedirectResponse(next_url, status_code=303)
-            context["error"] = "That email and password do not match a Perkville account."
+            context["error"] = _("That email and password do not match a Perkville account.")
     context["csrf"] = csrf_token(request)
-    return page(request, "login.html", context, status=400 if context["error"] else 200)
+    status = 400 if context["error"] else 200
+    return page(request, "login.html", context, status=status, language=language)
 
 
 def _origin(url: str) -> tuple[str, str] | None:
@@ -237,7 +319,7 @@ def _logout_next(store: Store, value: str) -> str:
 
 async def logout(request: Request) -> Response:
     """End the Perkville sign-in, then go back to a local page or a registered app's origin."""
-    request.session.clear()
+    _keeping_ui_locale(request)
     next_url = request.query_params.get("next")
     if next_url:
         return RedirectResponse(_logout_next(request.app.state.store, next_url), status_code=303)

@@ -1,5 +1,5 @@
-"""What the sandbox's HTML pages share: who is signed in to the sandbox, the templates
-(`templates/sandbox/`), and the session-bound CSRF token of their forms."""
+"""What the sandbox's HTML pages share: who is signed in to the sandbox, the language they
+speak, the templates (`templates/sandbox/`), and the session-bound CSRF token of their forms."""
 
 from __future__ import annotations
 
@@ -22,16 +22,57 @@ def signed_in_user(request: Request) -> User | None:
     return store.users.get(uid) if isinstance(uid, int) else None
 
 
-def _speak(request: Request) -> None:
-    """The sandbox's pages are Perkville's: in the browser's language when there is a catalog
-    for it, as a real sign-in page would be."""
-    languages = i18n.Languages.load(i18n.SOURCE)
-    i18n.use(languages.best_for(request.headers.get("accept-language", "")) or languages.default)
+# Staff tools, not Perkville's member pages: English, whatever the browser asks.
+_ENGLISH_ONLY = frozenset({"front_desk.html"})
 
 
-def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def _languages() -> i18n.Languages:
+    return i18n.Languages.load(i18n.SOURCE)
+
+
+def ui_language(ui_locales: str) -> i18n.Language | None:
+    """OpenID Connect's `ui_locales` (space-separated language tags, most wanted first): the
+    first the sandbox has a catalog for (English always; `es-MX` served by `es`, `fr` by
+    `fr-CA`, as for `Accept-Language`), else None."""
+    languages = _languages()
+    for tag in ui_locales.split()[:20]:  # a handful, at most
+        found = languages.best_for(tag)
+        if found is not None:
+            return found
+    return None
+
+
+def language_tagged(tag: object) -> i18n.Language | None:
+    """The language with exactly this tag (one the sandbox remembered), if it still has it."""
+    return _languages().exact(tag) if isinstance(tag, str) else None
+
+
+def speak(request: Request, language: i18n.Language | None = None) -> i18n.Language:
+    """Answer the rest of this request in `language`, else in the browser's language when there
+    is a catalog for it (`Accept-Language`), as a real sign-in page would be. Call it before
+    building a message a page shows."""
+    languages = _languages()
+    chosen = (
+        language
+        or languages.best_for(request.headers.get("accept-language", ""))
+        or languages.default
+    )
+    i18n.use(chosen)
+    return chosen
+
+
+def page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    language: i18n.Language | None = None,
+) -> Response:
+    """A sandbox page, in `language` (the one `speak` chose for this request) or the
+    browser's."""
     templates = request.app.state.templates
-    _speak(request)
+    speak(request, _languages().default if name in _ENGLISH_ONLY else language)
     # The sign-out page exists in the default profile only (profiles.DEFAULT_ONLY_PATHS).
     context = {"sign_out": profile_of(request) == "default", **context}
     response: Response = templates.TemplateResponse(

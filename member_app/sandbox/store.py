@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from ..i18n import N_
 from .records import (
     AgreementVersion,
     Business,
@@ -54,21 +55,22 @@ ADMIN_SCOPES = (
     "ADMIN_LOCATION",
     "ADMIN_IDENTIFY_USER",
 )
+# The consent page's words for each scope (translated where the page shows them).
 SCOPE_DESCRIPTIONS = {
-    "PUBLIC": "See public information about rewards programs",
-    "USER_CUSTOMER_INFO": (
+    "PUBLIC": N_("See public information about rewards programs"),
+    "USER_CUSTOMER_INFO": N_(
         "See your contact information, business connections and vouchers, "
         "and mark your vouchers as used"
     ),
-    "USER_REDEEM": "Redeem your earned points for rewards",
-    "USER_REFERRAL": "Refer friends to the businesses you are connected to",
-    "ADMIN_CUSTOMER_INFO": "See your customers' contact information and connections",
-    "ADMIN_CUSTOMER_REDEEM": "See and use your customers' vouchers, and redeem for them",
-    "ADMIN_CUSTOMER_GRANT_POINTS": "Give points to your customers and invite new ones",
-    "ADMIN_CUSTOMER_REFERRAL": "Create referrals on behalf of two people",
-    "ADMIN_PERK": "Create and edit the perks of your rewards program",
-    "ADMIN_LOCATION": "Create and edit your business's locations",
-    "ADMIN_IDENTIFY_USER": "Identify signed-in Perkville users for your app",
+    "USER_REDEEM": N_("Redeem your earned points for rewards"),
+    "USER_REFERRAL": N_("Refer friends to the businesses you are connected to"),
+    "ADMIN_CUSTOMER_INFO": N_("See your customers' contact information and connections"),
+    "ADMIN_CUSTOMER_REDEEM": N_("See and use your customers' vouchers, and redeem for them"),
+    "ADMIN_CUSTOMER_GRANT_POINTS": N_("Give points to your customers and invite new ones"),
+    "ADMIN_CUSTOMER_REFERRAL": N_("Create referrals on behalf of two people"),
+    "ADMIN_PERK": N_("Create and edit the perks of your rewards program"),
+    "ADMIN_LOCATION": N_("Create and edit your business's locations"),
+    "ADMIN_IDENTIFY_USER": N_("Identify signed-in Perkville users for your app"),
 }
 
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
