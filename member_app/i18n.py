@@ -165,11 +165,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def pgettext(context: str, message: str) -> str:
-    return _current.get().translations.pgettext(context, message)
+    return str(_current.get().translations.pgettext(context, message))
 
 
 def npgettext(context: str, singular: str, plural: str, n: int) -> str:
-    return _current.get().translations.npgettext(context, singular, plural, n)
+    return str(_current.get().translations.npgettext(context, singular, plural, n))
 
 
 _ = gettext

