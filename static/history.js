@@ -1,6 +1,9 @@
 // Point history, progressive enhancement: the "Older" page link becomes a "Show more" button
 // that fetches that page, appends its lines to this list and moves on to the page after it.
 // Without this script (or if a fetch fails) the Newer/Older links page through as they are.
+// Its words come from the page, in the page's language: the Older link's data-show-more,
+// data-loading, data-shown-one / data-shown-other ("{n} more shown.", by the language's plural
+// rules) and data-all-shown.
 (function () {
   "use strict";
   var list = document.querySelector("[data-history-list]");
@@ -10,10 +13,30 @@
 
   var pager = document.querySelector("[data-history-pager]");
   var next = older.href;
+  var words = {
+    showMore: older.getAttribute("data-show-more") || older.textContent,
+    loading: older.getAttribute("data-loading") || "",
+    shownOne: older.getAttribute("data-shown-one") || "",
+    shownOther: older.getAttribute("data-shown-other") || "",
+    allShown: older.getAttribute("data-all-shown") || ""
+  };
+  var plural = null;
+  try {
+    plural = new Intl.PluralRules(document.documentElement.lang || undefined);
+  } catch (e) {
+    plural = null;
+  }
+
+  // "{n} more shown." in the plural form the page's language uses for n.
+  function shown(n) {
+    var one = plural ? plural.select(n) === "one" : n === 1;
+    return (one ? words.shownOne : words.shownOther).replace("{n}", String(n));
+  }
+
   var button = document.createElement("button");
   button.type = "button";
   button.className = "button button-secondary";
-  button.textContent = "Show more";
+  button.textContent = words.showMore;
   older.replaceWith(button);
 
   function done() {
@@ -24,7 +47,7 @@
   button.addEventListener("click", function () {
     if (button.getAttribute("aria-disabled") === "true") return;
     button.setAttribute("aria-disabled", "true");
-    button.textContent = "Loading…";
+    if (words.loading) button.textContent = words.loading;
     fetch(next, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         if (!response.ok) throw new Error("history page " + response.status);
@@ -50,12 +73,12 @@
         var after = page.querySelector("[data-history-older]");
         var last = !after || !lines.length;
         if (status) {
-          status.textContent = lines.length + " more shown." + (last ? " That's all of your history." : "");
+          status.textContent = shown(lines.length) + (last && words.allShown ? " " + words.allShown : "");
         }
         if (last) { done(); return; }
         next = new URL(after.getAttribute("href"), window.location.href).href;
         button.removeAttribute("aria-disabled");
-        button.textContent = "Show more";
+        button.textContent = words.showMore;
       })
       .catch(function () {
         // The page itself still works: go there.

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import N_, _, day, day_short, ngettext, number, pgettext
 from ..perkville import (
     Business,
     Caller,
@@ -41,26 +42,31 @@ log = logging.getLogger(__name__)
 IN_PROGRESS, COMPLETED, INCOMPLETE = "in_progress", "completed", "incomplete"
 OPEN, INELIGIBLE, NOT_A_MEMBER = "open", "ineligible", "not_a_member"
 UPCOMING, ENDED = "upcoming", "ended"
-STATE_LABELS = {
-    IN_PROGRESS: "In progress",
-    COMPLETED: "Completed",
-    INCOMPLETE: "Incomplete",
-    OPEN: "Open to join",
-    INELIGIBLE: "Not open to you",
-    NOT_A_MEMBER: "Not open to you",
-    UPCOMING: "Coming up",
-    ENDED: "Ended",
-}
+
+
+def state_label(state: str) -> str:
+    """A challenge's state as the badge on its page reads it."""
+    return {
+        IN_PROGRESS: pgettext("challenge state", "In progress"),
+        COMPLETED: pgettext("challenge state", "Completed"),
+        INCOMPLETE: pgettext("challenge state", "Incomplete"),
+        OPEN: pgettext("challenge state", "Open to join"),
+        INELIGIBLE: pgettext("challenge state", "Not open to you"),
+        NOT_A_MEMBER: pgettext("challenge state", "Not open to you"),
+        UPCOMING: pgettext("challenge state", "Coming up"),
+        ENDED: pgettext("challenge state", "Ended"),
+    }[state]
+
 
 # Perkville's refusals (sandbox README, error codes), as the short key the detail page's
 # one-shot `?problem=` flag carries, and in plain words. "ineligible" shows the challenge's own
-# ineligible message (reference, Challenge).
+# ineligible message (reference, Challenge). The words are translated where they are shown.
 PROBLEMS = {
-    "not_started": "This challenge hasn't started yet. You can join it once it opens.",
-    "ended": "This challenge has ended, so it can't be changed now.",
-    "completed": "You've completed this challenge, so there's nothing to leave.",
-    "no_connection": "Join the rewards program first, then you can take part in challenges.",
-    "failed": (
+    "not_started": N_("This challenge hasn't started yet. You can join it once it opens."),
+    "ended": N_("This challenge has ended, so it can't be changed now."),
+    "completed": N_("You've completed this challenge, so there's nothing to leave."),
+    "no_connection": N_("Join the rewards program first, then you can take part in challenges."),
+    "failed": N_(
         "This challenge couldn't be updated just now. Check its dates and who it's open to, "
         "then try again; the front desk can help if it keeps happening."
     ),
@@ -68,9 +74,11 @@ PROBLEMS = {
 # The app's own problems (not Perkville's codes): the change isn't available here at all.
 NOT_HERE = "not_here"
 OWN_PROBLEMS = {
-    NOT_HERE: "Joining or leaving challenges isn't available in this app. Ask at the front desk.",
+    NOT_HERE: N_(
+        "Joining or leaving challenges isn't available in this app. Ask at the front desk."
+    ),
 }
-DEFAULT_INELIGIBLE = "Sorry, you do not meet the requirements for this challenge."
+DEFAULT_INELIGIBLE = N_("Sorry, you do not meet the requirements for this challenge.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +114,7 @@ class ChallengeCard:
 
     @property
     def label(self) -> str:
-        return STATE_LABELS[self.state]
+        return state_label(self.state)
 
     @property
     def invited(self) -> bool:
@@ -128,25 +136,33 @@ class ChallengeCard:
     def headline(self) -> str:
         """The list's line under the name: time left and dates, or how it ended."""
         if self.state == COMPLETED and self.entry and self.entry.completed_dt:
-            return f"Completed {self.entry.completed_dt:%b %-d, %Y}"
+            return pgettext("challenge", "Completed %(date)s") % {
+                "date": day(self.entry.completed_dt)
+            }
         return self.timing if self.over else f"{self.timing} · {self.dates}"
 
     @property
     def dates(self) -> str:
         if self.start and self.end:
-            year = "" if self.start.year == self.end.year else f", {self.start.year}"
-            return f"{self.start:%b %-d}{year} to {self.end:%b %-d, %Y}"
+            # The start's year only when it differs from the end's: "Nov 1 to Nov 30, 2026".
+            same_year = self.start.year == self.end.year
+            start = day_short(self.start) if same_year else day(self.start)
+            return _("%(start)s to %(end)s") % {"start": start, "end": day(self.end)}
         if self.end:
-            return f"Until {self.end:%b %-d, %Y}"
-        return f"From {self.start:%b %-d, %Y}" if self.start else "Ongoing"
+            return _("Until %(date)s") % {"date": day(self.end)}
+        if self.start:
+            return _("From %(date)s") % {"date": day(self.start)}
+        return _("Ongoing")
 
     @property
     def outcome(self) -> str | None:
         """The challenge's own message once it is over for the member (reference, Challenge)."""
         if self.state == COMPLETED:
-            return self.challenge.success_message or "You completed this challenge!"
+            return self.challenge.success_message or _("You completed this challenge!")
         if self.state == INCOMPLETE:
-            return self.challenge.incomplete_message or "This challenge ended before you finished."
+            return self.challenge.incomplete_message or _(
+                "This challenge ended before you finished."
+            )
         return None
 
     @property
@@ -158,22 +174,34 @@ class ChallengeCard:
         if len(tracked) == 1:
             goal = tracked[0]
             need = goal.requirement.required_quantity
-            return Progress(goal.shown, need, f"{goal.requirement.title}: {goal.shown} of {need}")
-        met = sum(g.done for g in tracked)
-        return Progress(met, len(tracked), f"{met} of {len(tracked)} goals done")
+            text = _("%(goal)s: %(done)s of %(required)s") % {
+                "goal": goal.requirement.title,
+                "done": number(goal.shown),
+                "required": number(need),
+            }
+            return Progress(goal.shown, need, text)
+        met, total = sum(g.done for g in tracked), len(tracked)
+        text = ngettext("%(done)s of %(num)s goal done", "%(done)s of %(num)s goals done", total)
+        return Progress(met, total, text % {"done": number(met), "num": number(total)})
 
 
 def timing(start: date | None, end: date | None, on: date) -> str:
     """Time left, in days; start and end days both count (sandbox README)."""
     if start and on < start:
         days = (start - on).days
-        return "Starts tomorrow" if days == 1 else f"Starts in {days} days"
+        if days == 1:
+            return _("Starts tomorrow")
+        return ngettext("Starts in %(num)s day", "Starts in %(num)s days", days) % {
+            "num": number(days)
+        }
     if end and on > end:
-        return f"Ended {end:%b %-d, %Y}"
+        return _("Ended %(date)s") % {"date": day(end)}
     if end is None:
-        return "No end date"
+        return _("No end date")
     days = (end - on).days
-    return "Last day today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+    if days == 0:
+        return _("Last day today")
+    return ngettext("%(num)s day left", "%(num)s days left", days) % {"num": number(days)}
 
 
 def assess(
@@ -196,18 +224,22 @@ def assess(
         state = INCOMPLETE if ended else IN_PROGRESS
     elif upcoming:
         state = UPCOMING
-        opens = f"{start:%b %-d, %Y}"
-        reason = f"You're in. It starts {opens}." if joined else f"You can join from {opens}."
+        opens = {"date": day(start) if start else ""}
+        reason = (
+            _("You're in. It starts %(date)s.") % opens
+            if joined
+            else _("You can join from %(date)s.") % opens
+        )
     elif ended:
-        state, reason = ENDED, "This challenge has ended."
+        state, reason = ENDED, _("This challenge has ended.")
     elif connection is None or connection.status == "INACTIVE":
-        state, reason = NOT_A_MEMBER, PROBLEMS["no_connection"]
+        state, reason = NOT_A_MEMBER, _(PROBLEMS["no_connection"])
     elif (
         challenge.home_location_ids
         and connection.home_location_id not in challenge.home_location_ids
     ):
         state = INELIGIBLE
-        reason = challenge.ineligible_message or DEFAULT_INELIGIBLE
+        reason = challenge.ineligible_message or _(DEFAULT_INELIGIBLE)
     else:
         state = OPEN
     taking_part = joined or state == COMPLETED
@@ -401,15 +433,14 @@ async def challenge_detail(request: Request) -> Response:
     card = cards[0]
     notice = None
     if request.query_params.get("joined") == "1" and card.state == IN_PROGRESS:
-        notice = card.challenge.join_message or "You're in! Good luck."
+        notice = card.challenge.join_message or _("You're in! Good luck.")
     elif request.query_params.get("left") == "1" and card.state != IN_PROGRESS:
-        notice = "You've left this challenge."
+        notice = _("You've left this challenge.")
     key = request.query_params.get("problem", "")
-    problem = (
-        card.challenge.ineligible_message or DEFAULT_INELIGIBLE
-        if key == "ineligible"
-        else PROBLEMS.get(key) or OWN_PROBLEMS.get(key)
-    )
+    words = PROBLEMS.get(key) or OWN_PROBLEMS.get(key)
+    problem = _(words) if words else None
+    if key == "ineligible":
+        problem = card.challenge.ineligible_message or _(DEFAULT_INELIGIBLE)
     page = ChallengeDetail(card, notice, problem)
     return render(
         request, "challenges/detail.html", {"tab": "more", "page": page}, business=business

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..i18n import _, ngettext, number, pgettext, points
 from ..perkville.program import Transaction
 from ..state import app_state
 from ..web.templating import render
@@ -48,7 +49,7 @@ def parse_filters(request: Request) -> tuple[Filters, list[str]]:
     problems: list[str] = []
     kind = params.get("kind", "all")
     if kind not in KINDS:
-        problems.append("Show: choose all, earned or redeemed.")
+        problems.append(_("Show: choose all, earned or redeemed."))
         kind = "all"
 
     def day(name: str, label: str) -> date | None:
@@ -58,19 +59,23 @@ def parse_filters(request: Request) -> tuple[Filters, list[str]]:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            problems.append(f"{label}: use a date like 2026-11-01.")
+            example = "2026-11-01"  # the form's own date format (ISO 8601), in any language
+            problems.append(
+                _("%(field)s: use a date like %(example)s.") % {"field": label, "example": example}
+            )
             return None
 
-    since, until = day("from", "From"), day("to", "To")
+    since = day("from", pgettext("date range", "From"))
+    until = day("to", pgettext("date range", "To"))
     if since and until and since > until:
-        problems.append("The start date is after the end date.")
+        problems.append(_("The start date is after the end date."))
         since = until = None
     raw_offset = params.get("offset", "0")
     # ASCII digits only, and few: `isdigit()` also takes "²", and int() of 5,000 digits fails.
     valid = re.fullmatch(r"[0-9]{1,7}", raw_offset) is not None
     offset = int(raw_offset) if valid and int(raw_offset) <= MAX_OFFSET else -1
     if offset < 0:
-        problems.append("That page number is out of range.")
+        problems.append(_("That page number is out of range."))
         offset = 0
     return Filters(kind, since, until, offset), problems
 
@@ -82,13 +87,10 @@ class Line:
     txn: Transaction
     when: datetime | None  # in the program's time zone
     points: str | None  # "+120", "−300"; None when the line moves no points (an activity)
+    moved: int  # how many points the line moves, unsigned (for "points" after the number)
     detail: str | None  # "49 × 1 point", "2 logged · no points"
     earned: bool
     voided: bool
-
-
-def _points(n: int) -> str:
-    return f"{n:,} point{'' if abs(n) == 1 else 's'}"
 
 
 def line_of(txn: Transaction, zone: ZoneInfo) -> Line:
@@ -99,12 +101,23 @@ def line_of(txn: Transaction, zone: ZoneInfo) -> Line:
     when = txn.when.astimezone(zone) if txn.when else None
     voided = txn.status == "VOID"
     if txn.points == 0:
-        logged = f"{txn.quantity:,} logged" if txn.quantity != 1 else "Activity"
-        activity = f"{logged} · no points" if earned else "No points spent"
-        return Line(txn, when, None, activity, earned, voided)
-    change = f"{'+' if earned else '−'}{abs(txn.points * txn.quantity):,}"
-    each = f"{txn.quantity:,} × {_points(txn.points)}" if txn.quantity > 1 else None
-    return Line(txn, when, change, each, earned, voided)
+        if not earned:
+            activity = _("No points spent")
+        elif txn.quantity != 1:
+            activity = ngettext(
+                "%(num)s logged · no points", "%(num)s logged · no points", abs(txn.quantity)
+            ) % {"num": number(txn.quantity)}
+        else:
+            activity = _("Activity · no points")
+        return Line(txn, when, None, 0, activity, earned, voided)
+    moved = abs(txn.points * txn.quantity)
+    change = f"{'+' if earned else '−'}{number(moved)}"
+    each = (
+        _("%(count)s × %(points)s") % {"count": number(txn.quantity), "points": points(txn.points)}
+        if txn.quantity > 1
+        else None
+    )
+    return Line(txn, when, change, moved, each, earned, voided)
 
 
 async def history(request: Request) -> Response:

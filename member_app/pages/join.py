@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import N_, _
 from ..perkville import (
     Business,
     Caller,
@@ -34,28 +35,29 @@ log = logging.getLogger(__name__)
 # links; the rest stays text.
 _LINK = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s)]{1,500})\)")
 
-# Plain words for Perkville's refusals of a join (the sandbox README lists the codes).
+# Plain words for Perkville's refusals of a join (the sandbox README lists the codes); they
+# and the page's other problems below are translated when the page is shown.
 REFUSALS = {
-    "pv_connection_membership_not_active": (
+    "pv_connection_membership_not_active": N_(
         "This program is for active members. If you just joined, allow up to 24 hours for "
         "your membership to sync, then try again."
     ),
-    "pv_connection_agreement_required": (
+    "pv_connection_agreement_required": N_(
         "The program's terms have changed. Please read and accept them again to join."
     ),
 }
-GENERIC_REFUSAL = (
+GENERIC_REFUSAL = N_(
     "We couldn't finish joining you just now. Please try again in a moment; if it keeps "
     "happening, join on the rewards website or ask at the front desk."
 )
-NOT_HERE = (
+NOT_HERE = N_(
     "Joining isn't available in this app for this program. Join on the rewards website or ask "
     "at the front desk."
 )
 # The query flag of the join page that sends the member to accept the terms on the rewards
 # website (and `check`: they say they have, and the page looks again).
 ELSEWHERE, CHECK = "elsewhere", "check"
-UNTICKED = "To join, tick the box to accept the program terms."
+UNTICKED = N_("To join, tick the box to accept the program terms.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,11 @@ class JoinPage:
 def agreement_of(version: AgreementVersion, business: Business) -> Agreement:
     """An agreement as members read it: its title, and its text with the links made links.
     Without a name from the business, the title says what it is in the program's words."""
-    fallback = f"{business.program_name} terms" if version.required else "Optional extra"
+    fallback = (
+        _("%(program)s terms") % {"program": business.program_name}
+        if version.required
+        else _("Optional extra")
+    )
     return Agreement(version, linked(version.text), version.name.strip() or fallback)
 
 
@@ -159,8 +165,8 @@ async def _record(request: Request, member: Member, ticked: list[int]) -> bool:
 
 
 async def _join(request: Request, member: Member, connection: Connection) -> str | None:
-    """Join with the member's token. Returns what went wrong, in plain words, or None when the
-    member has joined."""
+    """Join with the member's token. Returns what went wrong, in plain words (in English: the
+    page translates it), or None when the member has joined."""
     try:
         await app_state(request).perkville.join(member.caller, connection.connection_id)
     except PerkvilleNotImplemented:
@@ -209,7 +215,7 @@ async def join(request: Request) -> Response:
             "tab": "home",
             "page": page,
             "ticked": ticked,
-            "error": error,
+            "error": _(error) if error else None,
             "perkville_instead": error in (GENERIC_REFUSAL, NOT_HERE),
             "checked": page.blocked and request.query_params.get(CHECK) == "1",
         },

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from starlette.requests import Request
 
+from ..i18n import _
 from ..perkville import Connection, PerkvilleError
 from ..perkville.program import Location
 from ..state import app_state
@@ -62,8 +63,12 @@ def choose_location(
     location = next((by_id[i] for i in tries if i is not None and i in by_id), first)
     notice = None
     if raw:  # digits of another business's location, or not an id at all
-        shown = f"; showing {location.name}" if location else ""
-        notice = f"That location isn't part of this program{shown}."
+        notice = (
+            _("That location isn't part of this program; showing %(location)s.")
+            % {"location": location.name}
+            if location
+            else _("That location isn't part of this program.")
+        )
     return Place(location, locations, home, notice)
 
 

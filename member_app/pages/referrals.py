@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import N_, _, ngettext, number, pgettext
 from ..perkville import (
     Business,
     Connection,
@@ -38,48 +39,64 @@ EMAIL_MAX = 254
 # RFC 5322's atext before the @ (no markup, quotes or spaces), a dotted domain after it.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[^@\s<>\"']+\.[^@\s.<>\"']+$")
 
-STATUS_LABELS = {"SENT": "Sent", "COMPLETED": "Completed", "VOID": "Void"}
-YOUR_FRIEND = "Your friend"
+YOUR_FRIEND = N_("Your friend")
 FRIENDS_LOOKED_UP = 20  # at most this many friends' names are asked for, at once
 
 # Plain words for Perkville's answers to a referral (the sandbox README lists the codes).
-# Each is shown next to the form field it is about.
+# Each is shown next to the form field it is about, translated there.
 REFUSALS = {
     "pv_referral_existing_customer": (
         "email",
-        "This person is already a customer, so they can't be referred. Try another friend.",
+        N_("This person is already a customer, so they can't be referred. Try another friend."),
     ),
     "pv_referral_self_referral": (
         "email",
-        "That's your own email address. Enter your friend's email instead.",
+        N_("That's your own email address. Enter your friend's email instead."),
     ),
     "pv_referral_already_sent": (
         "email",
-        "You've already referred this friend. Their offer is still open.",
+        N_("You've already referred this friend. Their offer is still open."),
     ),
     "pv_referral_referrer_not_customer": (
         "form",
-        "Only members of the rewards program can refer friends.",
+        N_("Only members of the rewards program can refer friends."),
     ),
 }
 GENERIC_REFUSAL = (
     "form",
-    "We couldn't send this referral. Check your friend's email address and try again, or "
-    "share your referral link with them instead.",
+    N_(
+        "We couldn't send this referral. Check your friend's email address and try again, or "
+        "share your referral link with them instead."
+    ),
 )
-INVALID_EMAIL = "Enter a valid email address, like name@example.com."
+INVALID_EMAIL = N_("Enter a valid email address, like name@example.com.")
 # A refusal under the friend's email whose code the app doesn't know, `invalid` included (the
 # address passed the form's own check, so more likely a friend who can't be referred).
 EMAIL_REFUSED = (
     "email",
-    "We couldn't refer this address. Check that it's right; if it is, your friend may already "
-    "be a member or have your invitation already, so try another friend.",
+    N_(
+        "We couldn't refer this address. Check that it's right; if it is, your friend may "
+        "already be a member or have your invitation already, so try another friend."
+    ),
 )
 NOT_HERE = (
     "form",
-    "Referring by email isn't available in this app for this program. Share your referral "
-    "link with your friend instead.",
+    N_(
+        "Referring by email isn't available in this app for this program. Share your referral "
+        "link with your friend instead."
+    ),
 )
+
+
+def status_label(status: str) -> str:
+    """A referral's status as its badge reads it; one the app doesn't know, as Perkville has
+    it."""
+    labels = {
+        "SENT": pgettext("referral status", "Sent"),
+        "COMPLETED": pgettext("referral status", "Completed"),
+        "VOID": pgettext("referral status", "Void"),
+    }
+    return labels.get(status, status.title())
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +121,22 @@ class FriendForm:
         """Field → what to fix, in plain words; empty when the form can be sent."""
         problems = {}
         if not self.email:
-            problems["email"] = "Enter your friend's email address."
+            problems["email"] = _("Enter your friend's email address.")
         elif len(self.email) > EMAIL_MAX or not _EMAIL.match(self.email):
-            problems["email"] = INVALID_EMAIL
+            problems["email"] = _(INVALID_EMAIL)
         for name, value in (("first_name", self.first_name), ("last_name", self.last_name)):
             if len(value) > NAME_MAX:
-                problems[name] = f"Keep names to {NAME_MAX} characters."
+                problems[name] = ngettext(
+                    "Keep names to %(num)s character.",
+                    "Keep names to %(num)s characters.",
+                    NAME_MAX,
+                ) % {"num": number(NAME_MAX)}
         if len(self.note) > NOTE_MAX:
-            problems["note"] = f"Keep your note to {NOTE_MAX} characters."
+            problems["note"] = ngettext(
+                "Keep your note to %(num)s character.",
+                "Keep your note to %(num)s characters.",
+                NOTE_MAX,
+            ) % {"num": number(NOTE_MAX)}
         return problems
 
 
@@ -146,10 +171,10 @@ def line_of(
     named = (names or {}).get(friend) if friend is not None else None
     return ReferralLine(
         referral,
-        STATUS_LABELS.get(referral.status, referral.status.title()),
+        status_label(referral.status),
         referral.sent.astimezone(zone).date() if referral.sent else None,
         referral.completed.astimezone(zone).date() if referral.completed else None,
-        referral.to_email or named or YOUR_FRIEND,
+        referral.to_email or named or _(YOUR_FRIEND),
     )
 
 
@@ -231,13 +256,13 @@ async def _send(
     except PerkvilleNotImplemented:
         log.warning("referring is not implemented by Perkville")
         where, message = NOT_HERE
-        return {where: message}
+        return {where: _(message)}
     except PerkvilleRequestError as exc:
         log.info("referral refused for member %s: %s", member.user_id, ",".join(exc.codes))
         # A code the app doesn't know: the field it came under says what it is about.
         about_email = {"referral_to_email", "email"} & set(exc.fields)
         where, message = refusal(exc, REFUSALS, EMAIL_REFUSED if about_email else GENERIC_REFUSAL)
-        return {where: message}
+        return {where: _(message)}
     log.info("member %s referred a friend", member.user_id)
     return {}
 
@@ -280,7 +305,7 @@ async def referral_qr(request: Request) -> Response:
     if connection is None or not connection.joined or not connection.referral_offer_url:
         return Response("Not found", status_code=404, media_type="text/plain")
     return Response(
-        qr_svg(connection.referral_offer_url, title="QR code of your referral link"),
+        qr_svg(connection.referral_offer_url, title=_("QR code of your referral link")),
         media_type="image/svg+xml",
         headers={"Cache-Control": "private, no-store"},
     )
