@@ -14,22 +14,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from ..i18n import N_, _, ngettext, number
+from ..i18n import day as day_text
 from ..perkville import Connection, Level
 from ..perkville.program import Reward, Transaction
 
-HOME_ONLY = "Only at your home location."
+HOME_ONLY = N_("Only at your home location.")
 
 # What the staff token can't tell about an identified member (the view as the member would):
 # said on the card, and Redeem is then a check at sign-in, not a promise.
-LIMIT_UNKNOWN = "We can't check here how often you've redeemed it: signing in checks."
-ATTRIBUTES_UNKNOWN = "We can't check here whether your membership qualifies: signing in checks."
+LIMIT_UNKNOWN = N_("We can't check here how often you've redeemed it: signing in checks.")
+ATTRIBUTES_UNKNOWN = N_("We can't check here whether your membership qualifies: signing in checks.")
 
-
-_UNITS = {"DAY": ("day", "days"), "MONTH": ("month", "months"), "YEAR": ("year", "years")}
-
-
-def _day(when: date) -> str:
-    return f"{when:%b} {when.day}, {when.year}"
+# The periods a limit can be counted in (reference, Redeeming Rules: limit_interval).
+_UNITS = frozenset({"DAY", "MONTH", "YEAR"})
 
 
 def add_months(day: date, months: int) -> date:
@@ -61,30 +59,94 @@ class Limit:
     @property
     def rule(self) -> str:
         """ "Once a month", "2 times every 10 days", "Once per member"."""
-        times = {None: "Limited", 1: "Once"}.get(self.count, f"{self.count} times")
-        if self.interval not in _UNITS:
-            return f"{times} per member"
-        unit, units = _UNITS[self.interval]
-        return f"{times} {f'a {unit}' if self.span == 1 else f'every {self.span} {units}'}"
+        return _rule(self.count, self.interval, self.span)
 
     @property
     def left(self) -> str | None:
         """ "1 left for you this month", while some are left."""
         if not self.remaining:
             return None
-        unit = _UNITS.get(self.interval, ("", ""))[0]
-        return f"{self.remaining} left for you" + (
-            f" this {unit}" if unit and self.span == 1 else ""
-        )
+        n = self.remaining
+        if self.span != 1 or self.interval not in _UNITS:
+            said = ngettext("%(num)s left for you", "%(num)s left for you", n)
+        elif self.interval == "DAY":
+            said = ngettext("%(num)s left for you this day", "%(num)s left for you this day", n)
+        elif self.interval == "MONTH":
+            said = ngettext("%(num)s left for you this month", "%(num)s left for you this month", n)
+        else:
+            said = ngettext("%(num)s left for you this year", "%(num)s left for you this year", n)
+        return said % {"num": number(n)}
 
     @property
     def reached_reason(self) -> str:
         if self.next_chance is None:
-            return "You've reached the limit for this reward."
-        when = _day(self.next_chance)
-        return "You've reached the limit for this reward. Next chance: " + (
-            f"{when}." if self.next_chance_exact else f"by {when}."
+            return _("You've reached the limit for this reward.")
+        if self.next_chance_exact:
+            said = _("You've reached the limit for this reward. Next chance: %(day)s.")
+        else:
+            said = _("You've reached the limit for this reward. Next chance: by %(day)s.")
+        return said % {"day": day_text(self.next_chance)}
+
+
+def _rule(count: int | None, interval: str, span: int) -> str:
+    """How often a reward can be redeemed, as a whole phrase (each language words the times
+    and the period its own way): by the times allowed (None: Perkville didn't say, 1, more)
+    and the period (a day, every `span` days, ..., or per member, for all time)."""
+    times = count or 0
+    if interval not in _UNITS:
+        phrases = (
+            _("Limited per member"),
+            _("Once per member"),
+            ngettext("%(count)s time per member", "%(count)s times per member", times),
         )
+    elif span == 1 and interval == "DAY":
+        phrases = (
+            _("Limited a day"),
+            _("Once a day"),
+            ngettext("%(count)s time a day", "%(count)s times a day", times),
+        )
+    elif span == 1 and interval == "MONTH":
+        phrases = (
+            _("Limited a month"),
+            _("Once a month"),
+            ngettext("%(count)s time a month", "%(count)s times a month", times),
+        )
+    elif span == 1:
+        phrases = (
+            _("Limited a year"),
+            _("Once a year"),
+            ngettext("%(count)s time a year", "%(count)s times a year", times),
+        )
+    # Every few days, months or years: the phrase's plural follows the period; the times
+    # allowed are 2 or more in the last one.
+    elif interval == "DAY":
+        phrases = (
+            ngettext("Limited every %(span)s day", "Limited every %(span)s days", span),
+            ngettext("Once every %(span)s day", "Once every %(span)s days", span),
+            ngettext(
+                "%(count)s times every %(span)s day", "%(count)s times every %(span)s days", span
+            ),
+        )
+    elif interval == "MONTH":
+        phrases = (
+            ngettext("Limited every %(span)s month", "Limited every %(span)s months", span),
+            ngettext("Once every %(span)s month", "Once every %(span)s months", span),
+            ngettext(
+                "%(count)s times every %(span)s month",
+                "%(count)s times every %(span)s months",
+                span,
+            ),
+        )
+    else:
+        phrases = (
+            ngettext("Limited every %(span)s year", "Limited every %(span)s years", span),
+            ngettext("Once every %(span)s year", "Once every %(span)s years", span),
+            ngettext(
+                "%(count)s times every %(span)s year", "%(count)s times every %(span)s years", span
+            ),
+        )
+    phrase = phrases[0] if count is None else phrases[1] if count == 1 else phrases[2]
+    return phrase % {"count": number(times), "span": number(span)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,32 +307,39 @@ def assess(reward: Reward, standing: Standing) -> RewardCard:
         return RewardCard(reward, reason, needed, balance, kind, limit, unsure)
 
     if connection is None or not connection.joined:
-        return card(NOT_A_MEMBER, "Join the rewards program to redeem rewards.")
+        return card(NOT_A_MEMBER, _("Join the rewards program to redeem rewards."))
     if reward.start_date and reward.start_date > on:
-        return card(BLOCKED, f"Available from {_day(reward.start_date)}.")
+        return card(BLOCKED, _("Available from %(day)s.") % {"day": day_text(reward.start_date)})
     if reward.end_date and reward.end_date < on:
-        return card(BLOCKED, "This reward has ended.")
+        return card(BLOCKED, _("This reward has ended."))
     home_id = connection.home_location_id
     if reward.must_redeem_at_home_location and reward.loc_id not in {None, home_id}:
         home = standing.home_name
-        return card(BLOCKED, f"Only at your home location ({home})." if home else HOME_ONLY)
+        if home:
+            return card(
+                BLOCKED, _("Only at your home location (%(location)s).") % {"location": home}
+            )
+        return card(BLOCKED, _(HOME_ONLY))
     if required and (current is None or current.point_floor < required.point_floor):
-        return card(BLOCKED, f"Unlocks at {required.name} level.")
+        return card(BLOCKED, _("Unlocks at %(level)s level.") % {"level": required.name})
     if limit and limit.reached:
         return card(BLOCKED, limit.reached_reason)
     if reward.is_external and not reward.external_reward_url:
-        return card(BLOCKED, "Ask at the front desk for this one.")
+        return card(BLOCKED, _("Ask at the front desk for this one."))
     if needed:
-        return card(POINTS, f"You need {needed:,} more points.")
+        more = ngettext("You need %(num)s more point.", "You need %(num)s more points.", needed)
+        return card(POINTS, more % {"num": number(needed)})
     if reward.can_redeem is False:
-        names = [n for n in reward.customer_attributes if n]
-        only = f"Only for members with {', '.join(names)}." if names else None
-        return card(BLOCKED, only or "Not available to you right now.")
+        # The attributes are the business's own names for them, shown as Perkville gives them.
+        names = ", ".join(n for n in reward.customer_attributes if n)
+        if names:
+            return card(BLOCKED, _("Only for members with %(attributes)s.") % {"attributes": names})
+        return card(BLOCKED, _("Not available to you right now."))
     if standing.history is not None:  # the staff token's view: what it can't see is unsure
         if limit and limit.remaining is None:
-            return card(MAYBE, unsure=LIMIT_UNKNOWN)
+            return card(MAYBE, unsure=_(LIMIT_UNKNOWN))
         if reward.customer_attributes:
-            return card(MAYBE, unsure=ATTRIBUTES_UNKNOWN)
+            return card(MAYBE, unsure=_(ATTRIBUTES_UNKNOWN))
     return card(READY)
 
 

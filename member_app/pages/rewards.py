@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import N_, _, number, points
 from ..perkville import (
     Business,
     Connection,
@@ -41,30 +42,31 @@ log = logging.getLogger(__name__)
 
 # Plain words for Perkville's refusal codes (the reference names pv_txn_insufficient_points;
 # the sandbox README lists the others it assumes). Unknown codes get a generic sentence.
+# Translated where they are said (`_()`).
 REFUSALS = {
-    "pv_txn_insufficient_points": "You don't have enough points to redeem this reward.",
-    "pv_perk_redemption_limit_reached": (
+    "pv_txn_insufficient_points": N_("You don't have enough points to redeem this reward."),
+    "pv_perk_redemption_limit_reached": N_(
         "You've reached the redemption limit for this reward. Try again when it resets."
     ),
-    "pv_connection_membership_not_active": (
+    "pv_connection_membership_not_active": N_(
         "Your membership isn't active, so rewards can't be redeemed right now."
     ),
-    "pv_connection_not_joined": "Join the rewards program first, then redeem.",
-    "pv_perk_level_required": "This reward unlocks at a higher level.",
-    "pv_perk_home_location_only": "This reward can only be redeemed at your home location.",
-    "pv_perk_not_available": "This reward isn't available right now.",
-    "pv_perk_not_in_date_range": "This reward isn't available on today's date.",
-    "pv_perk_not_available_at_location": "This reward isn't offered at this location.",
-    "pv_connection_not_found": (
+    "pv_connection_not_joined": N_("Join the rewards program first, then redeem."),
+    "pv_perk_level_required": N_("This reward unlocks at a higher level."),
+    "pv_perk_home_location_only": N_("This reward can only be redeemed at your home location."),
+    "pv_perk_not_available": N_("This reward isn't available right now."),
+    "pv_perk_not_in_date_range": N_("This reward isn't available on today's date."),
+    "pv_perk_not_available_at_location": N_("This reward isn't offered at this location."),
+    "pv_connection_not_found": N_(
         "We couldn't find your membership at this business. Ask at the front desk."
     ),
-    "pv_perk_inactive": "This reward isn't available right now.",
+    "pv_perk_inactive": N_("This reward isn't available right now."),
 }
-NOT_HERE = (
+NOT_HERE = N_(
     "Redeeming isn't available in this app for this program. Ask at the front desk to "
     "redeem it; your points were not spent."
 )
-UNRESOLVED_REPLAY = (
+UNRESOLVED_REPLAY = N_(
     "This confirmation was already used, and we couldn't find what it redeemed. Check your "
     "vouchers before redeeming again."
 )
@@ -196,7 +198,7 @@ async def redeem(request: Request) -> Response:
         form = await checked_form(request)
         attempt = form.get("attempt", "")
         if not _ATTEMPT.match(attempt):
-            error = "This confirmation is no longer valid. Please confirm again."
+            error = _("This confirmation is no longer valid. Please confirm again.")
         else:
             done = _done(request, reward.perk_id, attempt)
             if done is not None:
@@ -257,7 +259,7 @@ async def _spend(
     it by the trans_source_id). On a refusal, why, in plain words."""
     location_id, location = where
     if location_id is None:
-        return None, "We don't know which location to redeem at. Please ask at the front desk."
+        return None, _("We don't know which location to redeem at. Please ask at the front desk.")
     perk_id = card.reward.perk_id
     try:
         txn = await app_state(request).perkville.redeem(
@@ -269,13 +271,14 @@ async def _spend(
         )
     except PerkvilleNotImplemented:
         log.warning("redeeming is not implemented by Perkville")
-        return None, NOT_HERE
+        return None, _(NOT_HERE)
     except PerkvilleDuplicate:  # the id was used, and not for this redemption as far as we see
         log.info("redeem replay unresolved for member %s", member.user_id)
-        return None, UNRESOLVED_REPLAY
+        return None, _(UNRESOLVED_REPLAY)
     except PerkvilleRequestError as exc:
         log.info("redeem refused for member %s: %s", member.user_id, ",".join(exc.codes))
-        return None, refusal(exc, REFUSALS, None) or likely_refusal(card, location)
+        known = refusal(exc, REFUSALS, None)
+        return None, _(known) if known else likely_refusal(card, location)
     log.info("member %s redeemed perk %s", member.user_id, perk_id)
     return txn, None
 
@@ -284,21 +287,32 @@ def likely_refusal(card: RewardCard, location: Location | None) -> str:
     """A refusal whose code the app doesn't know (or a generic one), in plain words: the
     likeliest reason from what the app knows of the reward and the member (their points, the
     reward's limit, where it is redeemed), and what to do next."""
-    said = "This reward wasn't redeemed, so your points were not spent."
+    said = _("This reward wasn't redeemed, so your points were not spent.")
+    return f"{said} {_likely_reason(card, location)}"
+
+
+def _likely_reason(card: RewardCard, location: Location | None) -> str:
     reward = card.reward
     if card.reason:
-        return f"{said} {card.reason}"
+        return card.reason
     if card.balance < reward.points:
-        return f"{said} It costs {reward.points:,} points and you have {card.balance:,}."
+        return _("It costs %(points)s and you have %(balance)s.") % {
+            "points": points(reward.points),
+            "balance": number(card.balance),
+        }
     if card.limit is not None:
-        return (
-            f"{said} It can be redeemed {card.limit.rule.lower()}: you may have reached "
-            "that limit. Your vouchers page shows your recent redemptions."
-        )
+        rule = card.limit.rule  # "Once a month", in the middle of the sentence
+        return _(
+            "It can be redeemed %(rule)s: you may have reached that limit. Your vouchers page "
+            "shows your recent redemptions."
+        ) % {"rule": rule[:1].lower() + rule[1:]}
     if reward.must_redeem_at_home_location:
-        return f"{said} It's only redeemed at your home location: ask at the front desk there."
-    where = f" at {location.name}" if location and location.name else " here"
-    return f"{said} It may not be offered{where}: ask at the front desk, or try another location."
+        return _("It's only redeemed at your home location: ask at the front desk there.")
+    if location and location.name:
+        return _(
+            "It may not be offered at %(location)s: ask at the front desk, or try another location."
+        ) % {"location": location.name}
+    return _("It may not be offered here: ask at the front desk, or try another location.")
 
 
 routes = [

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import N_, _, day, pgettext
 from ..perkville import (
     Business,
     PerkvilleNotFound,
@@ -27,17 +28,6 @@ from .codes import barcode_svg, qr_svg
 from .common import checked_form, path_key, require_member, today
 
 EXPIRING_SOON = timedelta(days=7)
-STATUS_LABELS = {
-    "UNUSED": "Ready to use",
-    "USED": "Used",
-    "EXPIRED": "Expired",
-    "VOIDED": "Voided",
-    "PROCESSING": "Processing",
-    "EMAILED_REWARD": "Sent by email",
-    "CREDITED": "Credited",
-    # Reference, voucher statuses: an ISSUED voucher carries a coupon code to use as it is.
-    "ISSUED": "Ready to use",
-}
 # Done with: nothing to show at the front desk any more (reference, User Voucher: `status`).
 PAST_STATUSES = frozenset({"USED", "EXPIRED", "VOIDED", "CREDITED"})
 
@@ -63,10 +53,12 @@ DEFAULT_INSTRUCTIONS = frozenset(
         "show on your phone",
     }
 )
-SHOW_ON_PHONE = "Show this screen at the front desk."
-SHOW_ON_KIOSK = "Ask the front desk to scan this code."
-OPEN_THE_LINK = "Your reward is waiting on the partner's site."
-NOT_MARKABLE = (
+# What the app says instead, translated where it is said (Perkville's default above is matched
+# in English, as the reference gives it).
+SHOW_ON_PHONE = N_("Show this screen at the front desk.")
+SHOW_ON_KIOSK = N_("Ask the front desk to scan this code.")
+OPEN_THE_LINK = N_("Your reward is waiting on the partner's site.")
+NOT_MARKABLE = N_(
     "Marking vouchers used isn't available in this app for this program. Show this voucher "
     "at the front desk: staff mark it used there."
 )
@@ -100,11 +92,27 @@ class VoucherView:
         """What became of a past voucher, in a sentence."""
         status = "EXPIRED" if self.past and self.voucher.status == "UNUSED" else self.voucher.status
         return {
-            "USED": "You've used this voucher, so there's no code to show any more.",
-            "EXPIRED": "This voucher expired before it was used, so it can't be used now.",
-            "VOIDED": "This voucher was cancelled, so it can't be used.",
-            "CREDITED": "This reward was credited to your account.",
+            "USED": _("You've used this voucher, so there's no code to show any more."),
+            "EXPIRED": _("This voucher expired before it was used, so it can't be used now."),
+            "VOIDED": _("This voucher was cancelled, so it can't be used."),
+            "CREDITED": _("This reward was credited to your account."),
         }.get(status, "")
+
+
+def _status_label(status: str) -> str:
+    """A voucher's status in plain words; one the app doesn't know, as Perkville names it."""
+    labels = {
+        "UNUSED": pgettext("voucher status", "Ready to use"),
+        "USED": pgettext("voucher status", "Used"),
+        "EXPIRED": pgettext("voucher status", "Expired"),
+        "VOIDED": pgettext("voucher status", "Voided"),
+        "PROCESSING": pgettext("voucher status", "Processing"),
+        "EMAILED_REWARD": pgettext("voucher status", "Sent by email"),
+        "CREDITED": pgettext("voucher status", "Credited"),
+        # Reference, voucher statuses: an ISSUED voucher carries a coupon code to use as it is.
+        "ISSUED": pgettext("voucher status", "Ready to use"),
+    }
+    return labels.get(status, status.title())
 
 
 def view_of(voucher: Voucher, locations: list[Location], on: date) -> VoucherView:
@@ -113,9 +121,11 @@ def view_of(voucher: Voucher, locations: list[Location], on: date) -> VoucherVie
     status = voucher.status
     if status == "UNUSED" and days_left is not None and days_left < 0:
         status = "EXPIRED"  # past its date, whether or not Perkville has caught up yet
-    label = STATUS_LABELS.get(status, status.title())
+    label = _status_label(status)
     if status == "EXPIRED" and voucher.expiration_date:
-        label = f"Expired {day_of(voucher.expiration_date)}"
+        label = pgettext("voucher status", "Expired %(day)s") % {
+            "day": day(voucher.expiration_date)
+        }
     return VoucherView(
         voucher,
         label,
@@ -124,11 +134,6 @@ def view_of(voucher: Voucher, locations: list[Location], on: date) -> VoucherVie
         days_left,
         past=status in PAST_STATUSES,
     )
-
-
-def day_of(when: date) -> str:
-    """The date as the pages write it: Nov 1, 2026."""
-    return f"{when:%b} {when.day}, {when.year}"
 
 
 def _plain(text: str) -> str:
@@ -148,8 +153,8 @@ def how_to_use(view: VoucherView, *, kiosk: bool) -> str:
     if written:
         return written
     if view.code_kind == "link":
-        return OPEN_THE_LINK
-    return SHOW_ON_KIOSK if kiosk else SHOW_ON_PHONE
+        return _(OPEN_THE_LINK)
+    return _(SHOW_ON_KIOSK if kiosk else SHOW_ON_PHONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +271,7 @@ async def voucher_detail(request: Request) -> Response:
 
 async def voucher_code(request: Request) -> Response:
     """The voucher's code as an SVG image: QR for a coupon code, Code 128 barcode otherwise."""
-    view, _ = await _voucher_view(request)
+    view, _business = await _voucher_view(request)
     if view is None or view.past:  # a past voucher has no code to scan
         return Response("Not found", status_code=404, media_type="text/plain")
     return Response(
@@ -278,7 +283,8 @@ async def voucher_code(request: Request) -> Response:
 
 def code_svg(voucher: Voucher) -> bytes:
     if voucher.external_coupon_code:
-        return qr_svg(voucher.external_coupon_code, title=f"QR code {voucher.code}")
+        title = _("QR code %(code)s") % {"code": voucher.code}
+        return qr_svg(voucher.external_coupon_code, title=title)
     return barcode_svg(voucher.voucher_id)
 
 
@@ -299,12 +305,12 @@ async def mark_used(request: Request) -> Response:
         try:
             await perkville.mark_voucher_used(member.caller, voucher_id)
         except PerkvilleNotImplemented:
-            error = NOT_MARKABLE
+            error = _(NOT_MARKABLE)
         except PerkvilleRequestError:
             # A retry after a lost answer is refused as "not UNUSED": it worked the first time.
             now = await perkville.voucher(member.caller, voucher_id)
             if now.status != "USED":
-                error = "Perkville couldn't mark this voucher used. Please show it to staff."
+                error = _("Perkville couldn't mark this voucher used. Please show it to staff.")
         if error is None:
             return RedirectResponse(f"/vouchers/{view.voucher.voucher_id}?used=1", status_code=303)
     if not view.can_mark_used:
