@@ -4,13 +4,18 @@ terms), help ("Where are my points?"), and the More menu that leads to them and 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from member_app import Settings
+from member_app.web.language import cookie_name
 
+from .forms import find_form
 from .helpers import FakeClock, SignIn, identify, make_client, visible_text
 from .sandbox_helpers import admin_token, bearer
 
@@ -42,6 +47,36 @@ def test_more_leads_to_profile_and_help_and_signs_out(sign_in: SignIn, client: T
     # Signing out is on the page itself, not only in the top bar.
     assert re.search(r'<form method="post" action="/signout">', main)
     assert re.search(r'<button type="submit" class="button [^"]*">Sign out</button>', main)
+
+
+def test_more_lets_the_member_choose_their_language(
+    settings: Settings,
+    sandbox: Starlette,
+    sandbox_client: TestClient,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    """More's language picker keeps the member's choice in the language cookie, and the next
+    page is in that language (an empty Spanish catalog: only `<html lang>` changes)."""
+    folder = tmp_path / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "messages.mo").open("wb") as file:
+        write_mo(file, Catalog(locale="es"))
+    for client, changed in make_client(settings, sandbox, clock, locale_dir=str(tmp_path)):
+        sign_in_as(SignIn(client, sandbox_client), "member@example.com")
+        more = client.get("/more").text
+        assert '<html lang="en">' in more
+        assert '<option value="es" lang="es">Español</option>' in more
+        form = find_form(more, "/language")
+        assert form is not None and form.method == "post"
+        assert form.hidden["next"] == "/more" and form.hidden["csrf"]
+        chosen = client.post(form.action, data={**form.hidden, "lang": "es"})
+        assert chosen.status_code == 303
+        assert chosen.headers["location"] == "/more"
+        assert chosen.headers["set-cookie"].startswith(f"{cookie_name(changed)}=es;")
+        after = client.get(chosen.headers["location"]).text
+        assert '<html lang="es">' in after
+        assert '<option value="es" lang="es" selected>Español</option>' in after
 
 
 def test_profile_shows_the_member_their_club_and_the_terms(

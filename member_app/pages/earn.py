@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..i18n import N_, _, day
 from ..perkville import PerkvilleClient, PerkvilleError
 from ..perkville.caller import Caller
 from ..perkville.program import DateRangeBonus, EarningRule, FrequencyBonus, Transaction
@@ -22,7 +23,8 @@ from .common import require_member
 from .landing import points_words
 from .place import at_member_location
 
-FREQUENCY_WINDOWS = {"WEEKLY": "this week", "MONTHLY": "this month"}
+# "+25 bonus points for 4 this week": the window ends the sentence.
+FREQUENCY_WINDOWS = {"WEEKLY": N_("this week"), "MONTHLY": N_("this month")}
 # An identified member's progress is counted from their point history: at most this many pages
 # of it (99 lines each: the largest page, 100, holds one more line to say whether more follow)
 # in the longest bonus window; past that the count is left out rather than guessed.
@@ -72,8 +74,8 @@ def bonus_key(bonus: FrequencyBonus) -> Hashable:
 
 def window_words(bonus: FrequencyBonus) -> str:
     if bonus.frequency in FREQUENCY_WINDOWS:
-        return FREQUENCY_WINDOWS[bonus.frequency]
-    return f"since {bonus.start_date:%b %-d, %Y}" if bonus.start_date else ""
+        return _(FREQUENCY_WINDOWS[bonus.frequency])
+    return _("since %(date)s") % {"date": day(bonus.start_date)} if bonus.start_date else ""
 
 
 def window_start(bonus: FrequencyBonus, now: datetime) -> datetime | None:
@@ -125,7 +127,7 @@ async def _earns_since(
     there are more than the pages read, the time of the oldest line read: only what is later
     is whole."""
     found: list[Transaction] = []
-    for _ in range(HISTORY_PAGES):
+    for _page in range(HISTORY_PAGES):
         page = await perkville.transactions(
             caller,
             business_id,
@@ -204,7 +206,7 @@ async def earn(request: Request) -> Response:
     member = require_member(request)
     state = app_state(request)
     business_id, perkville = state.settings.business_id, state.perkville
-    business, (place, _, rules) = await asyncio.gather(
+    business, (place, _connection, rules) = await asyncio.gather(
         perkville.business(member.caller, business_id),
         at_member_location(
             request,

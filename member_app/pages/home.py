@@ -11,10 +11,12 @@ from datetime import date, datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import _, current
 from ..perkville import (
     Business,
     Connection,
@@ -97,19 +99,31 @@ def _clock(text: str) -> time | None:
 def _still_today(span: str, now: time) -> str | None:
     """A time bonus's window today ("5 am to 8 am"), as the member reads it now: on now,
     later today, or (None) over. A window this app can't read is shown as written."""
-    start_text, _, end_text = span.partition(" to ")
+    # The hours are Perkville's words ("5 am to 8 am"), shown as it gives them.
+    start_text, _to, end_text = span.partition(" to ")
     start, end = _clock(start_text), _clock(end_text)
     if start is None or end is None:
-        return f"today {span}"
+        return _("today %(hours)s") % {"hours": span}
     if now >= end and end != time(0):
         return None
-    return f"today until {end_text.strip()}" if now >= start else f"today {span}"
+    if now >= start:
+        return _("today until %(time)s") % {"time": end_text.strip()}
+    return _("today %(hours)s") % {"hours": span}
+
+
+def _long_weekday(value: date) -> str:
+    """The day with its weekday's whole name: "Sunday, Nov 29" · "domingo, 29 nov"."""
+    locale = current().locale
+    pattern = re.sub("E+", "EEEE", locale.datetime_skeletons["MMMEd"].pattern)
+    return babel_dates.format_date(value, pattern, locale=locale)
 
 
 def _until(end: date | None, on: date) -> str:
     if end is None:
         return ""
-    return "ends today" if end == on else f"until {end:%A, %b} {end.day}"
+    if end == on:
+        return _("ends today")
+    return _("until %(day)s") % {"day": _long_weekday(end)}
 
 
 def bonuses_today(rules: list[EarningRule], now: datetime) -> list[Bonus]:

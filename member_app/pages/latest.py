@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..i18n import _, clock, ngettext, number, weekday
 from ..perkville.program import Transaction
 
 
@@ -55,27 +56,33 @@ def latest_activity(
     bonuses = tuple((t.title, t.points * t.quantity) for t in extras)
     notes: list[str] = []
     if points == 0 and not bonuses:
-        notes.append("This activity is logged for challenges; it doesn't earn points itself.")
+        notes.append(_("This activity is logged for challenges; it doesn't earn points itself."))
     if points < 0:
-        notes.append("Points were taken back, as for a refund.")
-    for title, extra in bonuses:
-        notes.append(f"A bonus added {extra:,} more: {title}.")
+        notes.append(_("Points were taken back, as for a refund."))
+    for title, extra in bonuses:  # the bonus's title is Perkville's
+        notes.append(
+            ngettext(
+                "A bonus added %(num)s more: %(bonus)s.",
+                "A bonus added %(num)s more: %(bonus)s.",
+                abs(extra),
+            )
+            % {"num": number(extra), "bonus": title}
+        )
     if today:
         notes.append(
-            "Some activities count once a day: if you did this again today, the second time "
-            "adds no points."
+            _(
+                "Some activities count once a day: if you did this again today, the second "
+                "time adds no points."
+            )
         )
-    since = _clock(local) if today else f"{_clock(local)} on {_day(local)}"
-    notes.append(
-        f"Visited since {since}? Your gym's system sends visits and purchases to your rewards, "
-        "usually within minutes, at most 48 hours later."
-    )
+        visited = _(
+            "Visited since %(time)s? Your gym's system sends visits and purchases to your "
+            "rewards, usually within minutes, at most 48 hours later."
+        )
+    else:
+        visited = _(
+            "Visited since %(time)s on %(day)s? Your gym's system sends visits and purchases "
+            "to your rewards, usually within minutes, at most 48 hours later."
+        )
+    notes.append(visited % {"time": clock(local), "day": weekday(local)})
     return Latest(base.title, local, points, bonuses, today, tuple(notes))
-
-
-def _clock(moment: datetime) -> str:
-    return moment.strftime("%I:%M %p").lstrip("0")
-
-
-def _day(moment: datetime) -> str:
-    return f"{moment:%a, %b} {moment.day}"
