@@ -27,7 +27,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import i18n
 from .brand import GLYPHS, Palette, Point, initial_of, palette_for, parse_hex
+from .i18n import N_, _
 from .paths import STATIC_DIR
 from .perkville import Business
 from .state import app_state
@@ -46,17 +48,29 @@ ICONS: dict[str, tuple[int, bool]] = {
 }
 SHORT_NAME_MAX = 12  # what fits under an icon on a home screen
 
+# The offline page's words, here where the catalog's extraction finds them (it doesn't read
+# the template string below, which translates them).
+_OFFLINE_WORDS = {
+    "title": N_("Offline · %(program)s"),
+    "heading": N_("You're offline"),
+    "vouchers": N_(
+        "This page needs a connection. Vouchers you opened recently while online can still be"
+        ' shown: go to <a href="%(url)s">your vouchers</a>.'
+    ),
+    "retry": N_("Reconnect and try again."),
+}
 _OFFLINE_PAGE = """{% extends "base.html" %}
-{% block title %}Offline · {{ program_name }}{% endblock %}
+{% block title %}{{ _(words.title, program=program_name) }}{% endblock %}
 {% block content %}
-<h1>You're offline</h1>
+<h1>{{ _(words.heading) }}</h1>
 <section class="card">
-  <p>This page needs a connection. Vouchers you opened recently while online can still be
-  shown: go to <a href="/vouchers">your vouchers</a>.</p>
-  <p>Reconnect and try again.</p>
+  <p>{{ _(words.vouchers, url=url_for("vouchers").path) }}</p>
+  <p>{{ _(words.retry) }}</p>
 </section>
 {% endblock %}
 """
+# The pages whose words depend on the request's language (Accept-Language, the choice cookie).
+VARY_LANGUAGE = "Accept-Language, Cookie"
 
 
 # --- release version ----------------------------------------------------------------------
@@ -263,7 +277,7 @@ def short_name(program_name: str, business_name: str | None) -> str:
         if 0 < len(candidate) <= SHORT_NAME_MAX:
             return candidate
     first = (business_name or program_name).split()[0] if (business_name or program_name) else ""
-    return first[:SHORT_NAME_MAX] or "Rewards"
+    return first[:SHORT_NAME_MAX] or _("Rewards")
 
 
 def _icon_url(name: str, palette: Palette) -> str:
@@ -302,10 +316,13 @@ def manifest_data(request: Request) -> dict[str, Any]:
                 "purpose": "maskable" if maskable else "any",
             }
         )
+    language = i18n.current()
     return {
         "id": "/",
         "name": program,
         "short_name": short_name(program, business.name if business else None),
+        "lang": language.tag,
+        "dir": language.locale.text_direction,
         "start_url": "/",
         "scope": "/",
         "display": "standalone",
@@ -319,7 +336,7 @@ async def manifest(request: Request) -> Response:
     return Response(
         json.dumps(manifest_data(request), indent=1),
         media_type="application/manifest+json",
-        headers={"Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-cache", "Vary": VARY_LANGUAGE},
     )
 
 
@@ -347,10 +364,12 @@ async def favicon(request: Request) -> Response:
 
 
 def precache_urls(request: Request) -> list[str]:
-    """The shell: styles, script, icons, manifest and the offline page. Nothing personal."""
+    """The shell: styles, script, icons, manifest and the offline page (as the browser asks
+    for it, and in each language offered: the worker shows the member's). Nothing personal."""
     palette = palette_for(_business(request))
     return [
         "/offline",
+        *(f"/offline?lang={language.tag}" for language in app_state(request).languages.offered),
         static_url("app.css"),
         static_url("app.js"),
         static_url("vouchers.css"),
@@ -380,13 +399,20 @@ async def offline_key(request: Request) -> Response:
 
 async def offline(request: Request) -> Response:
     """The page shown for a page that can't load offline; pre-cached, so it never carries the
-    member's data (rendered as signed out whoever fetched it)."""
+    member's data (rendered as signed out whoever fetched it). `?lang=` (the worker pre-caches
+    one per language) is in that language, whatever the cookies and the browser ask for."""
     state = app_state(request)
     settings = state.settings
+    asked = request.query_params.get("lang")
+    language = state.languages.exact(asked) if asked else None
+    if language is not None:
+        i18n.use(language)
+        request.state.language = language
     business = _business(request)
     template = state.templates.env.from_string(_OFFLINE_PAGE)
     html = template.render(
         request=request,
+        words=_OFFLINE_WORDS,
         business=business,
         program_name=business.program_name if business else settings.program_name,
         brand_version=palette_for(business).version,
@@ -396,7 +422,8 @@ async def offline(request: Request) -> Response:
         kiosk_idle_seconds=settings.idle_seconds,
         embed=False,
     )
-    return Response(html, media_type="text/html")
+    headers = {"Vary": VARY_LANGUAGE, "Content-Language": i18n.current().tag}
+    return Response(html, media_type="text/html", headers=headers)
 
 
 routes = [

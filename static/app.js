@@ -1,16 +1,31 @@
 // Progressive enhancement only: every page works without this file.
+
+// The words these scripts show, in the page's language (templates/_js_messages.html): the
+// page's word for `key`, else the English given.
+var pageWord = (function () {
+  "use strict";
+  var words = {};
+  var element = document.getElementById("page-words");
+  try {
+    words = JSON.parse(element.getAttribute("data-words")) || {};
+  } catch (e) { /* no words on this page: English */ }
+  return function (key, english) {
+    return typeof words[key] === "string" ? words[key] : english;
+  };
+})();
 (function () {
   "use strict";
   // Copy buttons: shown only where the Clipboard API exists.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     if (!navigator.clipboard) return;
     button.hidden = false;
+    var label = button.textContent;  // "Copy", in the page's language
     button.addEventListener("click", function () {
       var source = document.querySelector(button.getAttribute("data-copy"));
       if (!source) return;
       navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-        button.textContent = "Copied";
-        setTimeout(function () { button.textContent = "Copy"; }, 2000);
+        button.textContent = pageWord("copied", "Copied");
+        setTimeout(function () { button.textContent = label; }, 2000);
       });
     });
   });
@@ -23,7 +38,7 @@
 // button ready again.
 (function () {
   "use strict";
-  var WORKING = "Working…";
+  var WORKING = pageWord("working", "Working…");
   var busy = [];
   function submitButton(form, submitter) {
     if (submitter && submitter.form === form) return submitter;
@@ -171,4 +186,12 @@
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
     /* the site works without it */
   });
+  // The worker shows its offline page in the language of the member's latest page.
+  var lang = document.documentElement.lang;
+  if (lang) {
+    navigator.serviceWorker.ready.then(function (registration) {
+      var worker = navigator.serviceWorker.controller || registration.active;
+      if (worker) worker.postMessage({ type: "language", lang: lang });
+    });
+  }
 })();

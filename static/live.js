@@ -45,7 +45,38 @@
   document.body.appendChild(toast);
   var toastTimer = null;
 
-  function number(n) { return n.toLocaleString("en-US"); }
+  // The words, in the page's language (templates/_js_messages.html; English without them),
+  // and numbers as the server writes them (Babel): 1,250 · 1.250 · 1 250. "always": plain
+  // Intl leaves Spanish 1250 ungrouped, Babel doesn't.
+  var lang = document.documentElement.lang || "en";
+  var words = {};
+  try {
+    words = JSON.parse(document.getElementById("page-words").getAttribute("data-words")) || {};
+  } catch (e) { /* English */ }
+  function word(key, english) {
+    return typeof words[key] === "string" ? words[key] : english;
+  }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (slot, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : slot;
+    });
+  }
+  var numbers, plurals;
+  try {
+    numbers = new Intl.NumberFormat(lang, { useGrouping: "always" });
+    plurals = new Intl.PluralRules(lang);
+  } catch (e) {
+    numbers = new Intl.NumberFormat("en-US");
+    plurals = null;
+  }
+  function number(n) { return numbers.format(n); }
+  // "1 point", "1,250 points": the page's form for the number's plural category.
+  function points(n) {
+    var forms = words.points || {};
+    var category = plurals ? plurals.select(n) : (n === 1 ? "one" : "other");
+    var form = forms[category] || forms.other || (n === 1 ? "{n} point" : "{n} points");
+    return fill(form, { n: number(n) });
+  }
 
   function say(text) {
     toast.textContent = text;
@@ -103,13 +134,13 @@
     dialog.setAttribute("data-live-levelup", "");
     var title = document.createElement("h2");
     title.id = "live-levelup-title";
-    title.textContent = "You reached " + name + "!";
+    title.textContent = fill(word("reached", "You reached {level}!"), { level: name });
     var text = document.createElement("p");
-    text.textContent = "Your points just took you to a new level. Nice work!";
+    text.textContent = word("level_up", "Your points just took you to a new level. Nice work!");
     var button = document.createElement("button");
     button.type = "button";
     button.className = "button button-primary";
-    button.textContent = "Continue";
+    button.textContent = word("continue", "Continue");
     button.addEventListener("click", function () { dialog.close(); });
     dialog.addEventListener("close", function () {
       dialog.remove();
@@ -188,10 +219,9 @@
     known = data.balance;
     var what = data.title ? " · " + data.title : "";
     if (typeof delta === "number") {
-      say((delta > 0 ? "+" : "−") + number(Math.abs(delta)) + " point" +
-          (Math.abs(delta) === 1 ? "" : "s") + what);
+      say((delta > 0 ? "+" : "−") + points(Math.abs(delta)) + what);
     } else {
-      say("You have " + number(data.balance) + " points" + what);
+      say(fill(word("you_have", "You have {points}"), { points: points(data.balance) }) + what);
     }
     var up = data.level_up === true;
     if (data.level) {

@@ -9,6 +9,12 @@
 //   the session id). Offline, that copy is shown with an "as of {time}" note. Only one member
 //   cache ever exists; sign-out (the signed-out landing page) deletes it. In kiosk mode, or
 //   signed out, /sw/key answers null and nothing of the member is kept.
+// * Languages: the offline page is pre-cached in each language the app offers
+//   (/offline?lang=<tag>); the member's pages tell the worker their language (app.js), kept in
+//   a tiny cache of its own so it outlives the worker, and the offline page is shown in it
+//   (else in the browser's languages, else /offline as the browser asked for it). The "as of"
+//   note is in the kept page's own language: its words come with the page
+//   (templates/_js_messages.html).
 "use strict";
 
 var VERSION = "__VERSION__";
@@ -16,6 +22,12 @@ var PRECACHE = ["__PRECACHE__"];
 var SHELL = "shell-" + VERSION;
 var MEMBER = "member-";
 var VOUCHERS = /^\/vouchers(\/\d+(\/code\.svg)?)?$/;
+var OFFLINE_IN = "/offline?lang=";
+var OFFERED = PRECACHE.filter(function (url) { return url.indexOf(OFFLINE_IN) === 0; })
+  .map(function (url) { return decodeURIComponent(url.slice(OFFLINE_IN.length)); });
+var PREFS = "prefs"; // not "shell-" nor "member-": neither a release nor a sign-out removes it
+var LANGUAGE = "/sw/language"; // the key of the member's language in PREFS (never fetched)
+var language = null;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -46,9 +58,44 @@ function forgetMembers(except) {
   });
 }
 
+// The language of the member's latest page, kept for the offline page.
+function rememberLanguage(lang) {
+  if (typeof lang !== "string" || !/^[A-Za-z0-9-]{1,35}$/.test(lang) || lang === language) {
+    return Promise.resolve();
+  }
+  language = lang;
+  return caches.open(PREFS).then(function (cache) {
+    return cache.put(LANGUAGE, new Response(lang, { headers: { "Content-Type": "text/plain" } }));
+  }).catch(function () { /* the browser's languages then */ });
+}
+
+function rememberedLanguage() {
+  if (language) return Promise.resolve(language);
+  return caches.open(PREFS).then(function (cache) { return cache.match(LANGUAGE); })
+    .then(function (kept) { return kept ? kept.text() : null; })
+    .then(function (lang) { language = lang || null; return language; })
+    .catch(function () { return null; });
+}
+
+// The offered language for a wanted one: the same tag, es-MX served by es, fr by fr-CA.
+function offeredFor(wanted) {
+  var tag = String(wanted).toLowerCase();
+  var base = tag.split("-")[0];
+  var lower = OFFERED.map(function (offered) { return offered.toLowerCase(); });
+  var at = lower.indexOf(tag);
+  if (at < 0) at = lower.indexOf(base);
+  if (at < 0) {
+    at = lower.findIndex(function (offered) { return offered.split("-")[0] === base; });
+  }
+  return at < 0 ? null : OFFERED[at];
+}
+
 self.addEventListener("message", function (event) {
   if (event.data && event.data.type === "forget-member") {
     event.waitUntil(forgetMembers(null));
+  }
+  if (event.data && event.data.type === "language") {
+    event.waitUntil(rememberLanguage(event.data.lang));
   }
 });
 
@@ -78,22 +125,51 @@ function kept(path) {
   });
 }
 
-// The kept page, with a note saying it is a copy and from when.
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+}
+
+// The note's words as the kept page carries them (templates/_js_messages.html), else English.
+function noteOf(html) {
+  var found = /\sdata-words='([^']*)'/.exec(html);
+  try {
+    var words = found && JSON.parse(found[1]);
+    if (words && typeof words.offline_note === "string") return words.offline_note;
+  } catch (e) { /* English */ }
+  return "You're offline. This is your copy as of {when}.";
+}
+
+// The kept page, with a note saying it is a copy and from when, in the page's language.
 function asOf(response) {
   var at = new Date(Number(response.headers.get("X-Kept-At")) || Date.now());
-  var when = at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-  var note = '<p class="notice" role="status" data-offline-note>You\'re offline. ' +
-    "This is your copy as of " + when + ".</p>";
   return response.text().then(function (html) {
-    return new Response(html.replace(/(<main\b[^>]*>)/, "$1" + note), {
+    var lang = (/<html\b[^>]*\slang="([^"]+)"/.exec(html) || [])[1];
+    var style = { dateStyle: "medium", timeStyle: "short" };
+    var when;
+    try { when = at.toLocaleString(lang, style); } catch (e) { when = at.toLocaleString([], style); }
+    var text = noteOf(html).replace(/\{when\}/g, function () { return when; });
+    var note = '<p class="notice" role="status" data-offline-note>' + escapeHtml(text) + "</p>";
+    return new Response(html.replace(/<main\b[^>]*>/, function (main) { return main + note; }), {
       status: response.status,
       headers: { "Content-Type": "text/html; charset=utf-8" }
     });
   });
 }
 
+// The offline page in the member's language: their latest page's, else the browser's first
+// offered one, else /offline as pre-cached (the browser's Accept-Language then).
 function offlinePage() {
-  return caches.match("/offline").then(function (page) {
+  var options = { ignoreVary: true };
+  return rememberedLanguage().then(function (lang) {
+    var wanted = (lang ? [lang] : []).concat(self.navigator.languages || []);
+    for (var i = 0; i < wanted.length; i++) {
+      var tag = offeredFor(wanted[i]);
+      if (tag) return caches.match(OFFLINE_IN + encodeURIComponent(tag), options);
+    }
+    return undefined;
+  }).then(function (page) {
+    return page || caches.match("/offline", options);
+  }).then(function (page) {
     return page || new Response("You're offline.", { status: 503, headers: { "Content-Type": "text/plain" } });
   });
 }

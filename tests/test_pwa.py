@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from httpx2 import Response
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -45,6 +50,8 @@ def test_manifest_has_the_program_and_the_brand(
     assert data["theme_color"] == palette.brand
     assert data["background_color"] == palette.brand
     assert data["display"] == "standalone"
+    assert data["lang"] == "en" and data["dir"] == "ltr"
+    assert {"Accept-Language", "Cookie"} <= varies(response)
     assert data["start_url"] == "/" and data["scope"] == "/" and data["id"] == "/"
     assert "prefer_related_applications" not in data
     sizes = {(icon["sizes"], icon["purpose"]) for icon in data["icons"]}
@@ -55,6 +62,10 @@ def test_manifest_has_the_program_and_the_brand(
         assert icon.headers["content-type"] == "image/png"
         width, height = png_size(icon.content)
         assert entry["sizes"] == f"{width}x{height}"
+
+
+def varies(response: Response) -> set[str]:
+    return {name.strip() for name in response.headers.get("vary", "").split(",")}
 
 
 def test_short_name_fits_under_an_icon() -> None:
@@ -182,6 +193,7 @@ def test_service_worker_is_served_from_the_root_with_a_release_version(
     assert match
     precache = json.loads(re.search(r"var PRECACHE = (\[.*\]);", response.text).group(1))  # type: ignore[union-attr]
     assert "/offline" in precache
+    assert "/offline?lang=en" in precache
     assert any(url.startswith("/static/app.css?v=") for url in precache)
     assert any(url.startswith("/static/app.js?v=") for url in precache)
     assert any(url.startswith("/icons/icon-512.png") for url in precache)
@@ -220,7 +232,10 @@ def test_offline_page_is_the_branded_frame_without_the_member(
     page = client.get("/offline")
     assert page.status_code == 200
     assert "You're offline" in page.text
+    assert '<a href="/vouchers">your vouchers</a>' in page.text
+    assert "<title>Offline · " in page.text
     assert "/static/app.css?v=" in page.text
+    assert {"Accept-Language", "Cookie"} <= varies(page)
     # Pre-cached for everyone: no sign-out form, no CSRF token, no tab bar.
     assert "csrf" not in page.text and "Sign out" not in page.text
     assert 'class="tabbar"' not in page.text
@@ -278,3 +293,97 @@ def test_kiosk_keeps_nothing_of_the_member_offline(
     SignIn(kiosk_client, sandbox_client)()
     assert kiosk_client.get("/vouchers").status_code == 200
     assert kiosk_client.get("/sw/key").json() == {"key": None}
+
+
+# --- in the member's language -------------------------------------------------------------
+
+SPANISH = {
+    "You're offline": "Sin conexión",
+    "Offline · %(program)s": "Sin conexión · %(program)s",
+    "Continue": "Continuar",
+    "You're offline. This is your copy as of %(when)s.": "Sin conexión. Tu copia del %(when)s.",
+}
+
+
+@pytest.fixture
+def spoken(settings: Settings, sandbox: Starlette, clock: FakeClock, tmp_path: Path) -> Settings:
+    """Settings with catalogs for Spanish and French (Canada), a few messages each."""
+    for code in ("es", "fr_CA"):
+        catalog = Catalog(locale=code)
+        if code == "es":
+            for english, spanish in SPANISH.items():
+                catalog.add(english, spanish)
+            catalog.add(
+                ("%(num)s point", "%(num)s points"),
+                ("%(num)s punto", "%(num)s de puntos", "%(num)s puntos"),
+            )
+        folder = tmp_path / code / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with (folder / "messages.mo").open("wb") as mo:
+            write_mo(mo, catalog)
+    return dataclasses.replace(settings, locale_dir=str(tmp_path))
+
+
+@pytest.fixture
+def spoken_client(spoken: Settings, sandbox: Starlette, clock: FakeClock) -> Iterator[TestClient]:
+    for client, _ in make_client(spoken, sandbox, clock):
+        yield client
+
+
+def page_words(html: str) -> dict[str, Any]:
+    found = re.search(r"""<div hidden id="page-words" data-words='([^']*)'></div>""", html)
+    assert found, "no words for the page scripts"
+    words: dict[str, Any] = json.loads(found.group(1))
+    return words
+
+
+def test_offline_page_in_each_language_whatever_the_browser_asks(
+    spoken_client: TestClient,
+) -> None:
+    precache = json.loads(
+        re.search(r"var PRECACHE = (\[.*\]);", spoken_client.get("/sw.js").text).group(1)  # type: ignore[union-attr]
+    )
+    assert {"/offline", "/offline?lang=en", "/offline?lang=es", "/offline?lang=fr-CA"} <= set(
+        precache
+    )
+    # The worker fetches them without cookies, but the browser still says its languages.
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = spoken_client.get("/offline?lang=es", headers=french)
+    assert page.status_code == 200
+    assert '<html lang="es">' in page.text
+    assert "<h1>Sin conexión</h1>" in page.text and "<title>Sin conexión · " in page.text
+    assert page.headers["content-language"] == "es"
+    assert {"Accept-Language", "Cookie"} <= varies(page)
+    english = spoken_client.get("/offline?lang=en", headers={"Accept-Language": "es"})
+    assert "<h1>You're offline</h1>" in english.text and '<html lang="en">' in english.text
+    # Not a language the app has: the request's own, as for any page.
+    plain = spoken_client.get("/offline?lang=xx", headers={"Accept-Language": "es"})
+    assert "<h1>Sin conexión</h1>" in plain.text
+    assert plain.headers["content-language"] == "es"
+
+
+def test_manifest_in_the_members_language(spoken_client: TestClient) -> None:
+    data = spoken_client.get("/manifest.webmanifest", headers={"Accept-Language": "fr"}).json()
+    assert data["lang"] == "fr-CA" and data["dir"] == "ltr"
+
+
+def test_page_scripts_get_their_words_in_the_pages_language(
+    client: TestClient, spoken_client: TestClient
+) -> None:
+    english = page_words(client.get("/").text)
+    assert english["points"] == {"one": "{n} point", "other": "{n} points"}
+    assert english["reached"] == "You reached {level}!"
+    assert english["copied"] == "Copied" and english["working"] == "Working…"
+    assert english["offline_note"] == "You're offline. This is your copy as of {when}."
+    spanish = page_words(spoken_client.get("/", headers={"Accept-Language": "es"}).text)
+    # One form per plural category of Spanish (Intl.PluralRules("es") picks among them).
+    assert spanish["points"] == {
+        "one": "{n} punto",
+        "many": "{n} de puntos",
+        "other": "{n} puntos",
+    }
+    assert spanish["continue"] == "Continuar"
+    assert spanish["offline_note"] == "Sin conexión. Tu copia del {when}."
+    assert spanish["working"] == "Working…"  # not in this catalog: English
+    french = page_words(spoken_client.get("/", headers={"Accept-Language": "fr-CA"}).text)
+    assert set(french["points"]) == {"one", "many", "other"}
