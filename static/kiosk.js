@@ -4,7 +4,10 @@
 //   few seconds, unless the viewer prefers reduced motion, has paused them, or is using them
 //   (pointer over them, or keyboard focus inside).
 // - After a while without a tap the screen loads itself afresh: offers change, and the next
-//   person should not read "You're signed out" meant for the previous one.
+//   person should not read "You're signed out" meant for the previous one. If the last person
+//   chose another language (the page renders a [data-language-reset] form then), a minute
+//   without a tap sends that form instead: the next person starts in the default language.
+// - The words it shows (Play, Pause) come from the page, in its language.
 (function () {
   "use strict";
   var screen = document.querySelector("[data-attract]");
@@ -14,12 +17,17 @@
   var NOTICE_MS = 60 * 1000;
 
   var home = screen.getAttribute("data-home") || "/";
+  var reset = screen.querySelector("form[data-language-reset]");
   var fresh = null;
   function untouched() {
     clearTimeout(fresh);
     fresh = setTimeout(function () {
-      window.location.replace(home);
-    }, window.location.search ? NOTICE_MS : FRESH_MS);
+      if (reset) {
+        reset.submit();
+      } else {
+        window.location.replace(home);
+      }
+    }, reset || window.location.search ? NOTICE_MS : FRESH_MS);
   }
   ["pointerdown", "keydown"].forEach(function (type) {
     document.addEventListener(type, untouched, { passive: true });
@@ -53,7 +61,9 @@
     clearInterval(timer);
     timer = turning() ? setInterval(function () { show(at + 1); }, TURN_MS) : null;
     pause.hidden = still.matches;
-    pause.textContent = paused ? "Play" : "Pause";
+    pause.textContent = paused
+      ? pause.getAttribute("data-play") || "Play"
+      : pause.getAttribute("data-pause") || "Pause";
     // Offers changing by themselves are not announced; a tap on Previous or Next is.
     list.setAttribute("aria-live", turning() ? "off" : "polite");
   }

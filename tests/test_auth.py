@@ -41,6 +41,8 @@ def test_sign_in_starts_pkce_s256_with_the_configured_redirect_uri(
     assert query["scope"] == ["PUBLIC USER_CUSTOMER_INFO USER_REDEEM USER_REFERRAL"]
     assert len(query["state"][0]) >= 20
     assert "client_secret" not in query
+    # Perkville's pages in the member's language, if it speaks it (OpenID Connect).
+    assert query["ui_locales"] == ["en"]
 
 
 def test_member_signs_in_and_sees_their_points(sign_in: SignIn, client: TestClient) -> None:

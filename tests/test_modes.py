@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -17,7 +20,7 @@ from member_app.demo import build_demo
 from member_app.pages.codes import qr_svg
 from member_app.paths import TEMPLATES_DIR
 
-from .forms import parse_form
+from .forms import forms, parse_form
 from .helpers import (
     APP_URL,
     GOOD_ENV,
@@ -71,6 +74,63 @@ def test_kiosk_landing_is_an_attract_screen(kiosk: tuple[TestClient, Settings]) 
     assert "Tap to see your points" in text
     assert 'class="button button-primary button-start" href="/signin"' in page.text
     assert '<body class="kiosk">' in page.text
+    # One language only (no catalogs): nothing to choose between.
+    assert "attract-languages" not in page.text
+    assert "data-language-reset" not in page.text
+
+
+def spanish_catalog(folder: Path) -> Path:
+    """A locale folder with one compiled Spanish message (the app offers what it finds)."""
+    catalog = Catalog(locale="es", domain="messages")
+    catalog.add("Tap to see your points", "Toca para ver tus puntos")
+    target = folder / "es" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / "messages.mo").open("wb") as file:
+        write_mo(file, catalog)
+    return folder
+
+
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+
+
+def test_the_attract_screen_offers_its_languages_and_the_next_person_starts_afresh(
+    settings: Settings, sandbox: Starlette, clock: FakeClock, tmp_path: Path
+) -> None:
+    locales = str(spanish_catalog(tmp_path))
+    for client, _ in make_client(settings, sandbox, clock, mode="kiosk", locale_dir=locales):
+        page = client.get("/").text
+        nav = r'<nav class="attract-languages" aria-label="Language">(.*?)</nav>'
+        row = re.search(nav, page, re.S)
+        assert row is not None
+        buttons = re.findall(r"<button [^>]*>[^<]*</button>", row.group(1))
+        assert buttons == [
+            '<button type="submit" class="language-button" name="lang" value="en" lang="en" '
+            'aria-pressed="true">English</button>',
+            '<button type="submit" class="language-button" name="lang" value="es" lang="es" '
+            'aria-pressed="false">Español</button>',
+        ]
+        # One form each, back to the attract screen; no session, so an empty CSRF field.
+        chosen = [f for f in forms(page) if f.action == "/language"]
+        assert [(f.method, f.hidden) for f in chosen] == [("post", {"csrf": "", "next": "/"})] * 2
+        assert "data-language-reset" not in page  # the default language: nothing to reset
+
+        # Someone taps Español: the same screen, in Spanish.
+        answer = client.post("/language", data={"lang": "es", "next": "/"}, headers=SAME_ORIGIN)
+        assert (answer.status_code, answer.headers["location"]) == (303, "/")
+        page = client.get("/").text
+        assert '<html lang="es">' in page
+        assert "Toca para ver tus puntos" in visible_text(page)
+        assert 'lang="es" aria-pressed="true">Español</button>' in page
+        # kiosk.js sends this form once the screen has been left alone for a minute.
+        assert '<form hidden method="post" action="/language" data-language-reset>' in page
+        resets = [f for f in forms(page) if f.action == "/language" and "lang" in f.hidden]
+        assert [f.hidden for f in resets] == [{"csrf": "", "lang": "", "next": "/"}]
+        answer = client.post("/language", data=resets[0].hidden, headers=SAME_ORIGIN)
+        assert answer.status_code == 303
+        page = client.get("/").text
+        assert '<html lang="en">' in page
+        assert "Tap to see your points" in visible_text(page)
+        assert "data-language-reset" not in page
 
 
 def slides_of(html: str) -> list[str]:
@@ -225,8 +285,12 @@ def test_kiosk_member_pages_show_done_and_a_countdown(
     # Chromium applies form-action to the redirect after "Done": Perkville's origin is allowed.
     assert f"form-action 'self' {SANDBOX_URL};" in page.headers["content-security-policy"]
     # A kiosk's cookie ends with the browser session (no Max-Age, no Expires).
-    cookie = client.post("/signout", data={"csrf": parse_form(page.text).fields["csrf"]})
-    assert "max-age" not in cookie.headers["set-cookie"].lower()
+    response = client.post("/signout", data={"csrf": parse_form(page.text).fields["csrf"]})
+    cookies = response.headers.get_list("set-cookie")
+    session = [c for c in cookies if c.startswith(f"{settings.session_cookie}=")]
+    assert session and "max-age" not in session[0].lower()
+    # Done forgets the member's choice of language too: the next person starts in the default.
+    assert "member_lang=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax" in cookies
 
 
 def test_kiosk_session_ends_after_the_kiosk_idle_time(
@@ -240,9 +304,13 @@ def test_kiosk_session_ends_after_the_kiosk_idle_time(
         assert client.get("/keepalive").status_code == 204
     assert "1,250 points" in visible_text(client.get("/").text)
     clock.advance(settings.kiosk_idle_seconds + 1)
-    page = visible_text(client.get("/").text)
+    response = client.get("/")
+    page = visible_text(response.text)
     assert "1,250" not in page
     assert "signed out after a while without activity" in page
+    # The member's choice of language goes with them.
+    assert "member_lang=; Max-Age=0" in ";".join(response.headers.get_list("set-cookie"))
+    assert "member_lang" not in ";".join(client.get("/").headers.get_list("set-cookie"))
 
 
 def test_kiosk_absolute_limit(

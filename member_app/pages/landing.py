@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from babel import dates as babel_dates
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..i18n import N_, _, current, day_short, number, points
 from ..perkville import Business, Caller, PerkvilleError
 from ..perkville.program import EarningRule, Reward
 from ..state import app_state
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 ATTRACT_CACHE_SCOPE = "attract-screen"
 TOP_REWARDS = 4
 COMING_SOON = timedelta(days=30)  # date-range bonuses starting within this are shown too
-MULTIPLIER_WORDS = {2.0: "Double points", 3.0: "Triple points"}
+MULTIPLIER_WORDS = {2.0: N_("Double points"), 3.0: N_("Triple points")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +62,26 @@ class AttractScreen:
 
 
 def points_words(multiplier: float) -> str:
-    return MULTIPLIER_WORDS.get(multiplier) or f"{multiplier:g}× points"
+    words = MULTIPLIER_WORDS.get(multiplier)
+    if words:
+        return _(words)
+    return _("%(multiplier)s× points") % {"multiplier": number(multiplier)}
 
 
 def and_list(words: Iterable[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c" (Babel's lists would add an Oxford comma in English)."""
     items = list(dict.fromkeys(words))
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    if len(items) == 1:
+        return items[0]
+    # Translators: the end of a list: "Gym check-in, Yoga and Swim".
+    return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def day_with_weekday(value: date) -> str:
+    """A date with its day of the week in full: "Sunday, Nov 29" · "domingo, 29 nov"."""
+    locale = current().locale
+    pattern = locale.datetime_skeletons["MMMEd"].pattern
+    return babel_dates.format_date(value, re.sub("E+", "EEEE", pattern), locale=locale)
 
 
 def _days_and_hours(periods: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
@@ -74,7 +90,12 @@ def _days_and_hours(periods: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     by_hours: dict[tuple[str, ...], list[str]] = {}
     for day, spans in periods:
         by_hours.setdefault(spans, []).append(day)
-    return "; ".join(f"{and_list(days)}, {and_list(spans)}" for spans, days in by_hours.items())
+    return "; ".join(
+        # Translators: days and the hours of a weekly bonus, as Perkville names them:
+        # "Monday and Friday, 5 am to 8 am".
+        _("%(days)s, %(hours)s") % {"days": and_list(days), "hours": and_list(spans)}
+        for spans, days in by_hours.items()
+    )
 
 
 def bonus_slides(rules: list[EarningRule], on: date) -> list[Slide]:
@@ -94,22 +115,42 @@ def bonus_slides(rules: list[EarningRule], on: date) -> list[Slide]:
                 timed.setdefault((time_bonus.multiplier, time_bonus.periods), []).append(rule.title)
     slides = []
     for (multiplier, start, end), titles in dated.items():
+        named = and_list(titles)
         if start is not None and start > on:
-            until = f", {start:%b %-d} to {end:%b %-d}" if end else f", from {start:%b %-d}"
-            kicker = "Coming soon"
+            kicker = _("Coming soon")
+            if end:
+                detail = _("For %(rules)s, %(start)s to %(end)s.") % {
+                    "rules": named,
+                    "start": day_short(start),
+                    "end": day_short(end),
+                }
+            else:
+                detail = _("For %(rules)s, from %(start)s.") % {
+                    "rules": named,
+                    "start": day_short(start),
+                }
         else:
-            until = f", until {end:%A, %b %-d}" if end else ""
-            kicker = "Bonus on now"
-        detail = f"For {and_list(titles)}{until}."
+            kicker = _("Bonus on now")
+            if end:
+                detail = _("For %(rules)s, until %(end)s.") % {
+                    "rules": named,
+                    "end": day_with_weekday(end),
+                }
+            else:
+                detail = _("For %(rules)s.") % {"rules": named}
         slides.append(_bonus(kicker, multiplier, detail))
     for (multiplier, periods), titles in timed.items():
-        detail = f"For {and_list(titles)}: {_days_and_hours(periods)}."
-        slides.append(_bonus("Every week", multiplier, detail))
+        detail = _("For %(rules)s: %(times)s.") % {
+            "rules": and_list(titles),
+            "times": _days_and_hours(periods),
+        }
+        slides.append(_bonus(_("Every week"), multiplier, detail))
     return slides
 
 
 def _bonus(kicker: str, multiplier: float, detail: str) -> Slide:
-    return Slide("bonus", kicker, points_words(multiplier), detail, badge=f"{multiplier:g}×")
+    badge = _("%(multiplier)s×") % {"multiplier": number(multiplier)}
+    return Slide("bonus", kicker, points_words(multiplier), detail, badge=badge)
 
 
 def reward_slides(rewards: list[Reward], on: date) -> list[Slide]:
@@ -123,7 +164,7 @@ def reward_slides(rewards: list[Reward], on: date) -> list[Slide]:
         and (r.end_date is None or r.end_date >= on)
     ]
     return [
-        Slide("reward", "Reward", r.title, r.description, r.points, r.picture_url)
+        Slide("reward", _("Reward"), r.title, r.description, r.points, r.picture_url)
         for r in shown[:TOP_REWARDS]
     ]
 
@@ -131,7 +172,7 @@ def reward_slides(rewards: list[Reward], on: date) -> list[Slide]:
 def phone_qr(url: str, program_name: str) -> Markup:
     """The QR code as inline SVG (no style attributes: the CSP allows it), named for screen
     readers by its <title>."""
-    title = f"QR code: open {program_name} on your phone"
+    title = _("QR code: open %(program)s on your phone") % {"program": program_name}
     svg = qr_svg(url, title=title).decode()
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 - segno's own SVG
 
@@ -167,7 +208,7 @@ async def _offers(request: Request) -> tuple[Business | None, list[Slide]]:
         earn = "" if isinstance(rules, BaseException) else _referral_points(rules)
         detail = " ".join(part for part in (offer.detail, earn) if part)
         slides.append(
-            Slide("referral", "Refer a friend", offer.title, detail, None, offer.picture_url)
+            Slide("referral", _("Refer a friend"), offer.title, detail, None, offer.picture_url)
         )
     if not isinstance(rewards, BaseException):
         slides += reward_slides(rewards, on)
@@ -177,7 +218,9 @@ async def _offers(request: Request) -> tuple[Business | None, list[Slide]]:
 def _referral_points(rules: list[EarningRule]) -> str:
     """What the member earns for a referral, in the referral page's own words."""
     rule = next((r for r in rules if r.type == "REFERRAL" and r.points), None)
-    return f"You earn {rule.points:,} points for each friend you refer." if rule else ""
+    if rule is None:
+        return ""
+    return _("You earn %(points)s for each friend you refer.") % {"points": points(rule.points)}
 
 
 async def landing(request: Request, *, expired: bool, signed_out: bool) -> Response:
@@ -196,4 +239,7 @@ async def landing(request: Request, *, expired: bool, signed_out: bool) -> Respo
     address = phone.split("://", 1)[-1]
     program = business.program_name if business else settings.program_name
     screen = AttractScreen(slides, url, address, phone_qr(url, program))
-    return render(request, "landing.html", {**context, "attract": screen}, business=business)
+    context["attract"] = screen
+    # The language buttons, and the reset to it once nobody has touched the screen a while.
+    context["default_language_tag"] = app_state(request).languages.default.tag
+    return render(request, "landing.html", context, business=business)

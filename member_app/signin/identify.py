@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import _
 from ..pages.common import rate_limit
 from ..perkville import Caller, PerkvilleError
 from ..state import app_state
@@ -74,10 +75,10 @@ async def signin_identify(request: Request) -> Response:
         )
     except PerkvilleError as exc:
         log.warning("identify: no identify token: %s %s", type(exc).__name__, exc.codes)
-        return _not_recognised(request, "Perkville didn't answer us just now.", 502)
+        return _not_recognised(request, _("Perkville didn't answer us just now."), 502)
     if not business.perkville_url:
         log.warning("identify: business %s has no perkville_url", settings.business_id)
-        return _not_recognised(request, "This program has no Perkville page to ask.", 502)
+        return _not_recognised(request, _("This program has no Perkville page to ask."), 502)
     base = business.perkville_url.rstrip("/") + "/"
     return RedirectResponse(f"{base}identify?{urlencode({'token': token})}", status_code=302)
 
@@ -99,18 +100,18 @@ async def identify_callback(request: Request) -> Response:
     ):
         log.info("identify callback with a missing or unknown state")
         return _not_recognised(
-            request, "This link was already used or has expired. Sign in to continue.", 400
+            request, _("This link was already used or has expired. Sign in to continue."), 400
         )
     try:
         user = await app.perkville.user_by_code(Caller(settings.admin_token), code)
     except PerkvilleError as exc:
         log.warning("identify: code lookup failed: %s %s", type(exc).__name__, exc.codes)
-        return _not_recognised(request, "Perkville didn't answer us just now.", 502)
+        return _not_recognised(request, _("Perkville didn't answer us just now."), 502)
     if user is None:
         # Unknown, used or older than 30 seconds (reference, Step 3).
         log.info("identify: the code named nobody")
         return _not_recognised(
-            request, "This link was already used or has expired. Sign in to continue.", 400
+            request, _("This link was already used or has expired. Sign in to continue."), 400
         )
     after = safe_next(request.session.get(AFTER_SIGNIN)) or request.url_for("home").path
     await start_identified_session(

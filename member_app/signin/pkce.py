@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import _, current
 from ..pages.challenges import tracked_at_sign_in
 from ..pages.common import rate_limit
 from ..perkville import Caller, PerkvilleError
 from ..settings import Settings
 from ..state import app_state
 from ..web.csrf import csrf_valid
+from ..web.language import forget_choice
 from ..web.redirects import safe_next
 from ..web.session import (
     AFTER_SIGNIN,
@@ -112,7 +114,9 @@ async def signin(request: Request) -> Response:
     after = safe_next(request.query_params.get("next"))
     if after:
         request.session[AFTER_SIGNIN] = after
-    extra: dict[str, str] = {}
+    # Perkville's pages in the member's language, if it speaks it (OpenID Connect's
+    # parameter: ignored by a server that doesn't).
+    extra: dict[str, str] = {"ui_locales": current().tag}
     if settings.kiosk:
         # The previous member may still be signed in at Perkville on this shared screen.
         extra["prompt"] = "login"
@@ -150,8 +154,8 @@ async def callback(request: Request) -> Response:
         log.info("sign-in callback with unknown state after a restart; giving up")
         return _problem(
             request,
-            "Your sign-in expired",
-            "It took too long or was started again in another tab. Please try again.",
+            _("Your sign-in expired"),
+            _("It took too long or was started again in another tab. Please try again."),
             400,
         )
     except OAuthError as exc:
@@ -160,37 +164,37 @@ async def callback(request: Request) -> Response:
         if exc.error == "access_denied":
             return _problem(
                 request,
-                "You didn't allow access",
-                "To see your points and rewards here, allow this app on Perkville's page.",
+                _("You didn't allow access"),
+                _("To see your points and rewards here, allow this app on Perkville's page."),
                 400,
             )
         return _problem(
             request,
-            "We couldn't sign you in",
-            "Perkville did not accept the sign-in. Please try again.",
+            _("We couldn't sign you in"),
+            _("Perkville did not accept the sign-in. Please try again."),
             400,
         )
     except httpx2.HTTPError as exc:
         log.warning("sign-in token exchange failed: %s", type(exc).__name__)
         return _problem(
             request,
-            "Perkville isn't answering",
-            "We couldn't reach Perkville to finish signing you in. Please try again shortly.",
+            _("Perkville isn't answering"),
+            _("We couldn't reach Perkville to finish signing you in. Please try again shortly."),
             502,
         )
 
     access_token = token.get("access_token") if isinstance(token, dict) else None
     if not isinstance(access_token, str) or not access_token:
         log.warning("sign-in token response had no access_token")
-        return _problem(request, "We couldn't sign you in", "Please try again.", 502)
+        return _problem(request, _("We couldn't sign you in"), _("Please try again."), 502)
     try:
         user = await state.perkville.me(Caller(access_token))
     except PerkvilleError as exc:
         log.warning("sign-in: fetching the member failed: %s", type(exc).__name__)
         return _problem(
             request,
-            "We couldn't load your account",
-            "Perkville signed you in but did not share your account details. Please try again.",
+            _("We couldn't load your account"),
+            _("Perkville signed you in but did not share your account details. Please try again."),
             502,
         )
 
@@ -220,8 +224,8 @@ async def signout(request: Request) -> Response:
     if not csrf_valid(request, form.get("csrf")) and signed_in(request):
         return _problem(
             request,
-            "Please try that again",
-            "This page was open too long. Reload it and sign out again.",
+            _("Please try that again"),
+            _("This page was open too long. Reload it and sign out again."),
             403,
         )
     settings = app_state(request).settings
@@ -236,6 +240,7 @@ async def signout(request: Request) -> Response:
         landing = f"{settings.perkville_logout_url}?{back}"
     response = RedirectResponse(landing, status_code=303)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    forget_choice(response, settings)  # the next person starts in the default language
     return response
 
 

@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from ..i18n import N_, _
 from ..state import app_state
 from ..web.csrf import csrf_valid
 from ..web.exceptions import FormExpired
@@ -37,13 +38,13 @@ from ..web.templating import render
 log = logging.getLogger(__name__)
 
 _ACTIONS = (
-    (re.compile(r"^/rewards/"), "Redeem the reward you chose"),
-    (re.compile(r"^/vouchers/"), "Mark your voucher as used"),
-    (re.compile(r"^/challenges/.*/join$"), "Join the challenge"),
-    (re.compile(r"^/challenges/.*/leave$"), "Leave the challenge"),
-    (re.compile(r"^/referrals$"), "Send your invitation"),
-    (re.compile(r"^/join$"), "Join the rewards program"),
-    (re.compile(r"^/location$"), "Change your location"),
+    (re.compile(r"^/rewards/"), N_("Redeem the reward you chose")),
+    (re.compile(r"^/vouchers/"), N_("Mark your voucher as used")),
+    (re.compile(r"^/challenges/.*/join$"), N_("Join the challenge")),
+    (re.compile(r"^/challenges/.*/leave$"), N_("Leave the challenge")),
+    (re.compile(r"^/referrals$"), N_("Send your invitation")),
+    (re.compile(r"^/join$"), N_("Join the rewards program")),
+    (re.compile(r"^/location$"), N_("Change your location")),
 )
 
 
@@ -64,7 +65,8 @@ class Resume:
         if action is None:
             response = RedirectResponse(request.url_for("home").path, status_code=303)
         elif form is None:
-            label = next((text for rx, text in _ACTIONS if rx.search(action.path)), "Continue")
+            found = next((text for rx, text in _ACTIONS if rx.search(action.path)), None)
+            label = _(found) if found else _("Continue")
             response = render(request, "auth/resume.html", {"action": label, "proof": proof})
         else:
             if not csrf_valid(request, form.get("csrf")):

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Message, Send
 
+from ..i18n import _, ngettext, number
 from ..perkville import PerkvilleAuthError, PerkvilleError, PerkvilleUnavailable
 from ..ratelimit import RateLimited
 from ..state import app_state
@@ -116,8 +117,8 @@ async def step_up(request: Request, exc: Exception) -> Response:
 async def form_expired(request: Request, exc: Exception) -> Response:
     return error_page(
         request,
-        "Please try that again",
-        "This page was open too long or in another window. Nothing was changed.",
+        _("Please try that again"),
+        _("This page was open too long or in another window. Nothing was changed."),
         403,
         retry=False,
     )
@@ -129,20 +130,26 @@ async def not_joined(request: Request, exc: Exception) -> Response:
 
 async def bad_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadRequest)
-    return error_page(request, "That didn't work", exc.message, 400, retry=False)
+    return error_page(request, _("That didn't work"), exc.message, 400, retry=False)
 
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
-    minutes = "a minute" if exc.retry_after <= 60 else f"{math.ceil(exc.retry_after / 60)} minutes"
-    response = error_page(
-        request,
-        "Please wait a moment",
-        f"That was tried many times in a short while. Please try again in {minutes}. "
-        "Nothing was changed.",
-        429,
-        retry=False,
-    )
+    if exc.retry_after <= 60:
+        message = _(
+            "That was tried many times in a short while. Please try again in a minute. "
+            "Nothing was changed."
+        )
+    else:
+        minutes = math.ceil(exc.retry_after / 60)
+        message = ngettext(
+            "That was tried many times in a short while. Please try again in %(num)s minute. "
+            "Nothing was changed.",
+            "That was tried many times in a short while. Please try again in %(num)s minutes. "
+            "Nothing was changed.",
+            minutes,
+        ) % {"num": number(minutes)}
+    response = error_page(request, _("Please wait a moment"), message, 429, retry=False)
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -158,15 +165,15 @@ async def perkville_error(request: Request, exc: Exception) -> Response:
         log.warning("perkville unavailable: %s", exc.message)
         return error_page(
             request,
-            "We can't reach your rewards right now",
-            "Your points and rewards are safe. Please try again in a moment.",
+            _("We can't reach your rewards right now"),
+            _("Your points and rewards are safe. Please try again in a moment."),
             503 if exc.status in {None, 503} else 502,
         )
     log.warning("perkville error %s %s %s", exc.status, exc.error_type, ",".join(exc.codes))
     return error_page(
         request,
-        "We couldn't load this page",
-        "We didn't get what this page needs from your rewards program. Please try again.",
+        _("We couldn't load this page"),
+        _("We didn't get what this page needs from your rewards program. Please try again."),
         502,
     )
 
@@ -176,22 +183,25 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return error_page(
             request,
-            "Page not found",
-            "There is nothing at this address: the link may be old or mistyped.",
+            _("Page not found"),
+            _("There is nothing at this address: the link may be old or mistyped."),
             404,
             retry=False,
         )
     if exc.status_code == 405:
-        return error_page(request, "That didn't work", "This page can't be used that way.", 405)
-    return error_page(request, "That didn't work", str(exc.detail), exc.status_code)
+        return error_page(
+            request, _("That didn't work"), _("This page can't be used that way."), 405
+        )
+    # The detail is the code's own (English) words, or the status's HTTP phrase.
+    return error_page(request, _("That didn't work"), str(exc.detail), exc.status_code)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return error_page(
         request,
-        "Something went wrong on our side",
-        "It isn't you. Please try again; if it keeps happening, let the front desk know.",
+        _("Something went wrong on our side"),
+        _("It isn't you. Please try again; if it keeps happening, let the front desk know."),
         500,
     )
 

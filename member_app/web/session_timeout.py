@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..state import Clock
+from ..state import Clock, app_state
+from .language import forget_choice
 from .session import ISSUED, SEEN, SID
 from .session_records import SessionRecords
 
@@ -68,7 +72,8 @@ class SessionTimeoutMiddleware:
     ended here is recorded as ended: no copy of its cookie works again.
 
     Sits inside `SessionMiddleware`. Sets `request.state.session_expired` when it ended one, so
-    the page can say why the member is signed out.
+    the page can say why the member is signed out. On a kiosk that answer also forgets the
+    language the member chose: the next person starts in the default one.
     """
 
     def __init__(
@@ -83,27 +88,43 @@ class SessionTimeoutMiddleware:
         self.resolution = min(SEEN_RESOLUTION_SECONDS, max(1, idle // 4))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._check(scope)
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not await self._check(scope):
+            await self.app(scope, receive, send)
+            return
+        settings = app_state(HTTPConnection(scope)).settings
+        if not settings.kiosk:
+            await self.app(scope, receive, send)
+            return
 
-    async def _check(self, scope: Scope) -> None:
+        async def send_forgetting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                forgotten = Response()
+                forget_choice(forgotten, settings)
+                headers = MutableHeaders(scope=message)
+                for value in forgotten.headers.getlist("set-cookie"):
+                    headers.append("Set-Cookie", value)
+            await send(message)
+
+        await self.app(scope, receive, send_forgetting)
+
+    async def _check(self, scope: Scope) -> bool:
+        """End the session if it is over; whether it was ended by its time limits."""
         session: dict[str, Any] = scope["session"]
         iat, sid = session.get(ISSUED), session.get(SID)
         if not isinstance(iat, int) or not isinstance(sid, str):
-            return
+            return False
         ended, recorded = await self.records.check(sid)
         if ended:
             session.clear()
-            return
+            return False
         now = self.clock()
         seen = recorded if recorded is not None else session.get(SEEN, iat)
         if _over(session, recorded, now, self.idle, self.absolute):
             session.clear()
             scope.setdefault("state", {})["session_expired"] = True
             await self.records.end(sid)
-        elif _passive(scope):
-            return
-        elif now - seen >= self.resolution or recorded is None:
+            return True
+        if not _passive(scope) and (now - seen >= self.resolution or recorded is None):
             session[SEEN] = int(now)
             await self.records.touch(sid, now)
+        return False
