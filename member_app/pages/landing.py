@@ -25,6 +25,7 @@ from ..i18n import N_, _, current, day_short, number, points
 from ..perkville import Business, Caller, PerkvilleError
 from ..perkville.program import EarningRule, Reward
 from ..state import app_state
+from ..web.language import cookie_name as language_cookie
 from ..web.templating import render
 from .codes import qr_svg
 from .common import today
@@ -240,6 +241,6 @@ async def landing(request: Request, *, expired: bool, signed_out: bool) -> Respo
     program = business.program_name if business else settings.program_name
     screen = AttractScreen(slides, url, address, phone_qr(url, program))
     context["attract"] = screen
-    # The language buttons, and the reset to it once nobody has touched the screen a while.
-    context["default_language_tag"] = app_state(request).languages.default.tag
+    # Someone chose a language: it is reset once nobody has touched the screen for a while.
+    context["language_chosen"] = language_cookie(settings) in request.cookies
     return render(request, "landing.html", context, business=business)

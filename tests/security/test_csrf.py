@@ -52,7 +52,9 @@ ACTIONS = [
     Action("/live/fresh", "/live/fresh"),
 ]
 # /resume is attacked with a kept action in its own module (test_csrf_resume.py).
-COVERED = {a.route for a in ACTIONS} | {"/resume"}
+# /language: a signed-in member's form needs the token, a signed-out visitor's must come from
+# this site (Fetch Metadata or Origin); attacked in tests/test_languages.py.
+COVERED = {a.route for a in ACTIONS} | {"/resume", "/language"}
 
 
 def upstream(sandbox: Starlette) -> str:
