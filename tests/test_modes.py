@@ -74,8 +74,9 @@ def test_kiosk_landing_is_an_attract_screen(kiosk: tuple[TestClient, Settings]) 
     assert "Tap to see your points" in text
     assert 'class="button button-primary button-start" href="/signin"' in page.text
     assert '<body class="kiosk">' in page.text
-    # One language only (no catalogs): nothing to choose between.
-    assert "attract-languages" not in page.text
+    # The shipped languages, each named in its own words.
+    assert 'class="attract-languages"' in page.text
+    assert all(name in text for name in ("English", "Español", "Français (Canada)"))
     assert "data-language-reset" not in page.text
 
 

@@ -382,18 +382,12 @@ async def challenge_cards(
     entry_of = {e.challenge_id: e for e in entries if e.challenge_id in shown}
     on = today(request)
     goals = sorted(requirements, key=lambda r: (r.display_order is None, r.display_order or 0))
-    cards = [
-        assess(
-            c,
-            entry_of.get(c.challenge_id),
-            connection,
-            [r for r in goals if r.challenge_id == c.challenge_id],
-            summaries,
-            on,
-        )
-        for c in challenges
-    ]
-    return ChallengeData(business, connection, locations, cards)
+
+    def card(c: Challenge) -> ChallengeCard:
+        own = [r for r in goals if r.challenge_id == c.challenge_id]
+        return assess(c, entry_of.get(c.challenge_id), connection, own, summaries, on)
+
+    return ChallengeData(business, connection, locations, [card(c) for c in challenges])
 
 
 async def challenges_index(request: Request) -> Response:

@@ -20,6 +20,7 @@ from ..perkville.program import DateRangeBonus, EarningRule, FrequencyBonus, Tra
 from ..state import app_state
 from ..web.templating import render
 from .common import require_member
+from .hours import hours_words, weekday_name
 from .landing import points_words
 from .place import at_member_location
 
@@ -232,6 +233,8 @@ async def earn(request: Request) -> Response:
             "place": place,
             # The same words as home and the kiosk ("Double points", "Triple points").
             "points_words": points_words,
+            "weekday_name": weekday_name,
+            "hours_words": hours_words,
         },
         business=business,
     )

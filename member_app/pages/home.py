@@ -5,18 +5,16 @@ expiry, challenges in progress and their level."""
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from babel import dates as babel_dates
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..i18n import _, current
+from ..i18n import _
 from ..perkville import (
     Business,
     Connection,
@@ -31,6 +29,7 @@ from ..web.templating import render
 from .challenges import ChallengeCard, ChallengesPage, challenge_cards
 from .common import query_id, today
 from .eligibility import Redemptions, RewardsList, Standing, assess
+from .hours import clock_of, hours_words, long_day, time_words
 from .landing import and_list, landing, points_words
 from .place import choose_location
 from .rewards import redemptions
@@ -84,38 +83,18 @@ class Bonus:
     until: str  # "until Sunday, Nov 29", "today until 8 am", "today from 5 pm to 6 pm"
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?$", re.IGNORECASE)
-
-
-def _clock(text: str) -> time | None:
-    """ "5 am", "12:30 pm" → the time; None for anything else."""
-    match = _CLOCK.match(text.strip())
-    if match is None or not 1 <= int(match.group(1)) <= 12:
-        return None
-    hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "p" else 0)
-    return time(hour, int(match.group(2) or 0))
-
-
 def _still_today(span: str, now: time) -> str | None:
     """A time bonus's window today ("5 am to 8 am"), as the member reads it now: on now,
     later today, or (None) over. A window this app can't read is shown as written."""
-    # The hours are Perkville's words ("5 am to 8 am"), shown as it gives them.
     start_text, _to, end_text = span.partition(" to ")
-    start, end = _clock(start_text), _clock(end_text)
+    start, end = clock_of(start_text), clock_of(end_text)
     if start is None or end is None:
         return _("today %(hours)s") % {"hours": span}
     if now >= end and end != time(0):
         return None
     if now >= start:
-        return _("today until %(time)s") % {"time": end_text.strip()}
-    return _("today %(hours)s") % {"hours": span}
-
-
-def _long_weekday(value: date) -> str:
-    """The day with its weekday's whole name: "Sunday, Nov 29" · "domingo, 29 nov"."""
-    locale = current().locale
-    pattern = re.sub("E+", "EEEE", locale.datetime_skeletons["MMMEd"].pattern)
-    return babel_dates.format_date(value, pattern, locale=locale)
+        return _("today until %(time)s") % {"time": time_words(end_text)}
+    return _("today %(hours)s") % {"hours": hours_words(span)}
 
 
 def _until(end: date | None, on: date) -> str:
@@ -123,7 +102,7 @@ def _until(end: date | None, on: date) -> str:
         return ""
     if end == on:
         return _("ends today")
-    return _("until %(day)s") % {"day": _long_weekday(end)}
+    return _("until %(day)s") % {"day": long_day(end)}
 
 
 def bonuses_today(rules: list[EarningRule], now: datetime) -> list[Bonus]:

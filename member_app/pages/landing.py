@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from babel import dates as babel_dates
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..i18n import N_, _, current, day_short, number, points
+from ..i18n import N_, _, day_short, number, points
 from ..perkville import Business, Caller, PerkvilleError
 from ..perkville.program import EarningRule, Reward
 from ..state import app_state
@@ -29,6 +27,7 @@ from ..web.language import cookie_name as language_cookie
 from ..web.templating import render
 from .codes import qr_svg
 from .common import today
+from .hours import hours_words, long_day, weekday_name
 from .referrals import referral_offer
 
 log = logging.getLogger(__name__)
@@ -78,19 +77,14 @@ def and_list(words: Iterable[str]) -> str:
     return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
-def day_with_weekday(value: date) -> str:
-    """A date with its day of the week in full: "Sunday, Nov 29" · "domingo, 29 nov"."""
-    locale = current().locale
-    pattern = locale.datetime_skeletons["MMMEd"].pattern
-    return babel_dates.format_date(value, re.sub("E+", "EEEE", pattern), locale=locale)
-
-
 def _days_and_hours(periods: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     """(("Monday", ("5 am to 8 am",)), ("Wednesday", ...)) → "Monday and Wednesday, 5 am to
     8 am": days with the same hours share them."""
     by_hours: dict[tuple[str, ...], list[str]] = {}
     for day, spans in periods:
-        by_hours.setdefault(spans, []).append(day)
+        by_hours.setdefault(tuple(hours_words(span) for span in spans), []).append(
+            weekday_name(day)
+        )
     return "; ".join(
         # Translators: days and the hours of a weekly bonus, as Perkville names them:
         # "Monday and Friday, 5 am to 8 am".
@@ -135,7 +129,7 @@ def bonus_slides(rules: list[EarningRule], on: date) -> list[Slide]:
             if end:
                 detail = _("For %(rules)s, until %(end)s.") % {
                     "rules": named,
-                    "end": day_with_weekday(end),
+                    "end": long_day(end),
                 }
             else:
                 detail = _("For %(rules)s.") % {"rules": named}
