@@ -37,6 +37,10 @@ def _names(text: str) -> set[str]:
     return {a or b for a, b in PLACEHOLDER.findall(text)}
 
 
+def _key(message: Message) -> tuple[str | None, tuple[str, ...]]:
+    return message.context, tuple(_forms(message.id))
+
+
 def _messages(catalog: Catalog) -> list[Message]:
     return [m for m in catalog if m.id]
 
@@ -99,6 +103,10 @@ def test_translations_keep_every_placeholder_and_tag(code: str) -> None:
                 problems.append(f"{source!r} → {text!r}: {sorted(names)} vs {sorted(given)}")
             if sorted(TAG.findall(source)) != sorted(TAG.findall(text)):
                 problems.append(f"{source!r} → {text!r}: markup differs")
+            # Messages land in attributes (aria-label, data-*) as trusted markup: a straight
+            # double quote there would end the attribute. « » and “ ” read better anyway.
+            if text.count('"') != source.count('"'):
+                problems.append(f"{source!r} → {text!r}: a straight double quote")
     assert problems == [], f"{code}:\n" + "\n".join(problems)
 
 
@@ -106,6 +114,6 @@ def test_translations_keep_every_placeholder_and_tag(code: str) -> None:
 def test_the_compiled_catalog_is_the_translated_one(code: str) -> None:
     """The app loads messages.mo: it must say what messages.po says."""
     with (LOCALES_DIR / code / "LC_MESSAGES" / "messages.mo").open("rb") as file:
-        compiled = {m.id: m.string for m in read_mo(file) if m.id}
-    written = {m.id: m.string for m in _messages(_po(code))}
+        compiled = {_key(m): tuple(_forms(m.string)) for m in read_mo(file) if m.id}
+    written = {_key(m): tuple(_forms(m.string)) for m in _messages(_po(code))}
     assert compiled == written, "run `python3 tasks.py i18n` to compile the catalogs"
