@@ -15,6 +15,10 @@ through the real sign-in pages, and captures each page in Debian's Chromium:
 
 Each member page is captured whole: the window is made as tall as the page, so what lies
 below the fold shows too and the phone's tab bar sits at the bottom, where a member sees it.
+
+With `--language es` (or `fr-CA`; repeatable) it captures instead, in that language, the
+landing page (the browser asking for the language) and the main member pages (the member
+choosing it on More, as a member would): `390-es-01-home.png`, and the kiosk's attract screen.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ PAGES = [
     ("16-not-found", "/no-such-page"),
 ]
 LANDING = "00-landing"
+# The pages captured in each other language.
+LANGUAGE_PAGES = ["01-home", "02-earn", "03-rewards", "05-vouchers", "06-voucher-qr", "11-more"]
 JOIN = ("15-join", "/join")  # as the member who has not joined yet
 
 
@@ -108,8 +114,39 @@ def shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
     print(path)
 
 
-def new_context(browser: Browser, size: Size) -> BrowserContext:
-    return browser.new_context(viewport=size.viewport, has_touch=size.touch, device_scale_factor=1)
+def new_context(browser: Browser, size: Size, language: str | None = None) -> BrowserContext:
+    return browser.new_context(
+        viewport=size.viewport, has_touch=size.touch, device_scale_factor=1, locale=language
+    )
+
+
+def choose_language(page: Page, app_url: str, language: str) -> None:
+    """The member's own choice, on More."""
+    page.goto(f"{app_url}/more")
+    page.locator("select[name=lang]").select_option(language)
+    page.locator("form[action='/language'] button[type=submit]").click()
+    page.wait_for_url(f"{app_url}/more")
+
+
+def capture_language(browser: Browser, size: Size, out: Path, language: str) -> None:
+    with running_demo(size.mode) as demo:
+        app_url = demo.settings.public_url
+        context = new_context(browser, size, language)
+        page = context.new_page()
+        page.goto(f"{app_url}/")
+        shoot(page, out, f"{size.prefix}-{language}-{LANDING}", full_page=False)
+        context.close()
+        if size.mode == "kiosk":
+            return
+        context = new_context(browser, size)  # signs in as English, then chooses
+        page = context.new_page()
+        member_signs_in(page, app_url, size.mode)
+        choose_language(page, app_url, language)
+        for name, path in PAGES:
+            if name in LANGUAGE_PAGES:
+                page.goto(f"{app_url}{path}")
+                shoot(page, out, f"{size.prefix}-{language}-{name}")
+        context.close()
 
 
 def capture(browser: Browser, size: Size, out: Path, wanted: set[str]) -> None:
@@ -153,6 +190,12 @@ def main() -> None:
     parser.add_argument(
         "--page", action="append", default=[], help="only pages whose name contains this"
     )
+    parser.add_argument(
+        "--language",
+        action="append",
+        default=[],
+        help="the main pages in this language instead (es, fr-CA; repeatable)",
+    )
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -160,7 +203,12 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for size in SIZES:
-                if args.size is None or size.prefix in args.size:
+                if args.size is not None and size.prefix not in args.size:
+                    continue
+                if args.language:
+                    for language in args.language:
+                        capture_language(browser, size, out, language)
+                else:
                     capture(browser, size, out, set(args.page))
         finally:
             browser.close()

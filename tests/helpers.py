@@ -28,6 +28,7 @@ from starlette.types import Message, Scope
 
 from member_app import Settings, create_app
 from member_app.demo import Demo, build_demo
+from member_app.i18n import languages_in
 from member_app.sandbox.seed import DEMO_NOW, MEMBER_EMAIL, MEMBER_PASSWORD
 from member_app.serving import ServerThread, bind, url_of
 
@@ -338,3 +339,33 @@ def demo_servers(**options: Any) -> Iterator[Servers]:
         stack.enter_context(ServerThread(demo.app, app_sock))
         settings = demo.settings
         yield Servers(settings.public_url, settings.api_url, settings, demo.sandbox, demo)
+
+
+def perkvilles_words(sandbox: Starlette) -> list[str]:
+    """Every text the sandbox holds (titles, names, descriptions, instructions, addresses):
+    shown as Perkville gives it, so not ours to translate."""
+    found: set[str] = set()
+
+    def walk(value: object, depth: int = 0) -> None:
+        if depth > 6:
+            return
+        if isinstance(value, str):
+            if len(value) > 1:
+                found.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item, depth + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item, depth + 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name), depth + 1)
+
+    walk(sandbox.state.store)
+    # Texts with Markdown links ("the [program rules](https://…)") are shown as links.
+    for text in list(found):
+        found.update(part for part in re.split(r"\[|\]\([^)]*\)", text) if len(part) > 1)
+    # The language picker names each language in its own words ("English", "Español").
+    found.update(language.name for language in languages_in())
+    return sorted(found, key=len, reverse=True)

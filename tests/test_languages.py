@@ -26,7 +26,7 @@ from member_app.i18n import clock as clock_of
 from member_app.settings import MODES
 
 from .crawl import render_every_page
-from .helpers import APP_URL, GOOD_ENV, FakeClock, SignIn, csrf_of, visible_text
+from .helpers import APP_URL, GOOD_ENV, FakeClock, SignIn, csrf_of, perkvilles_words, visible_text
 
 LANG = re.compile(r'<html lang="([^"]+)">')
 
@@ -264,36 +264,6 @@ def pseudo_catalog(folder: Path) -> Path:
     with (out / "messages.mo").open("wb") as file:
         write_mo(file, catalog)
     return folder
-
-
-def perkvilles_words(sandbox: Starlette) -> list[str]:
-    """Every text the sandbox holds (titles, names, descriptions, instructions, addresses):
-    shown as Perkville gives it, so not ours to translate."""
-    found: set[str] = set()
-
-    def walk(value: object, depth: int = 0) -> None:
-        if depth > 6:
-            return
-        if isinstance(value, str):
-            if len(value) > 1:
-                found.add(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item, depth + 1)
-        elif isinstance(value, list | tuple | set | frozenset):
-            for item in value:
-                walk(item, depth + 1)
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                walk(getattr(value, f.name), depth + 1)
-
-    walk(sandbox.state.store)
-    # Texts with Markdown links ("the [program rules](https://…)") are shown as links.
-    for text in list(found):
-        found.update(part for part in re.split(r"\[|\]\([^)]*\)", text) if len(part) > 1)
-    # The language picker names each language in its own words ("English", "Español").
-    found.update(language.name for language in languages_in())
-    return sorted(found, key=len, reverse=True)
 
 
 _ATTRIBUTES = re.compile(r'\b(?:aria-label|alt|title|placeholder|data-working)="([^"]*)"')
