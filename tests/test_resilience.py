@@ -121,7 +121,7 @@ def test_a_members_last_copy_stands_in_and_says_when_it_is_from(
     assert page.status_code == 200
     text = visible_text(page.text)
     assert "Free smoothie" in text
-    assert "We can't reach your rewards right now, so this shows what we had at 6:00 pm" in text
+    assert "We can't reach your rewards right now, so this shows what we had at 6:00 PM" in text
     heal(sandbox)
     assert "so this shows what we had" not in client.get("/vouchers").text
 

@@ -182,38 +182,6 @@ def test_no_axe_violations_on_any_page(
     assert not found, f"{len(found)} axe violation(s):\n" + "\n".join(found)
 
 
-@pytest.mark.parametrize("language", ["es", "fr-CA"])
-def test_no_axe_violations_on_any_page_in_spanish_and_french(
-    browser: Browser, servers: Servers, language: str
-) -> None:
-    """Every page on a phone whose browser reads Spanish or French: the sign-in pages at
-    Perkville are in it too, so members sign in through the app (English) and then choose
-    the language on More, as a member would; the signed-out pages follow the browser."""
-    servers.reseed_sandbox()
-    place = [Place(f"phone, {language}", PHONE, "light")]
-    app = servers.app_url
-    reader = browser.new_context(locale=language)
-    ctx = browser.new_context()
-    try:
-        for context in (reader, ctx):
-            context.set_default_timeout(5_000)
-            context.add_init_script(AXE_SOURCE)
-        found = _check_all(reader.new_page(), app, SIGNED_OUT_PAGES, place)
-        page = ctx.new_page()
-        for _who, email, paths in SIGNED_IN:
-            ctx.clear_cookies()
-            _sign_in_as(page, servers, email)
-            page.goto(f"{app}/more")
-            page.locator("select[name=lang]").select_option(language)
-            page.locator("form[action='/language'] button[type=submit]").click()
-            expect(page.locator("html")).to_have_attribute("lang", language)
-            found += _check_all(page, app, paths, place)
-    finally:
-        reader.close()
-        ctx.close()
-    assert not found, f"{len(found)} axe violation(s):\n" + "\n".join(found)
-
-
 def test_tab_reaches_the_visible_skip_link_first(scheme_page: Page, servers: Servers) -> None:
     page = scheme_page
     for signed_in in (False, True):
