@@ -77,7 +77,9 @@ def test_page_through_history(
     page = member_page
     page.goto(f"{servers.app_url}/more")
     page.get_by_role("link", name="Point history").click()
+    expect(page).to_have_url(f"{servers.app_url}/history")
     lines = page.locator("li.history-line")
+    lines.first.wait_for()  # counted once the page has come, not while it is on its way
     first = lines.count()
     assert first >= 15
     if request.node.callspec.params["phone_page"] == "with JavaScript":
