@@ -19,7 +19,7 @@ from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD
 
 from ..browser import PHONE
 from ..helpers import Servers, demo_servers, perkvilles_words
-from ..pages_to_check import MEMBER_PAGES, SIGNED_OUT_PAGES
+from ..pages_to_check import SIGNED_IN, SIGNED_OUT_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -74,13 +74,13 @@ def reader(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Browser
         ctx.close()
 
 
-def sign_in_in(page: Page, app_url: str, tag: str) -> None:
+def sign_in_in(page: Page, app_url: str, tag: str, email: str = MEMBER_EMAIL) -> None:
     """Through the landing page and Perkville's sign-in and consent pages, all in `tag`."""
     page.goto(f"{app_url}/")
     expect(page.locator("html")).to_have_attribute("lang", tag)
     page.get_by_role("link", name=words(tag, "Sign in with Perkville")).click()
     expect(page.locator("html")).to_have_attribute("lang", tag)  # Perkville's page too
-    page.get_by_label(words(tag, "Email"), exact=True).fill(MEMBER_EMAIL)
+    page.get_by_label(words(tag, "Email"), exact=True).fill(email)
     page.get_by_label(words(tag, "Password"), exact=True).fill(MEMBER_PASSWORD)
     page.get_by_role("button", name=words(tag, "Sign in"), exact=True).click()
     page.get_by_role("button", name=words(tag, "Allow", "consent")).click()
@@ -102,7 +102,7 @@ def test_every_member_page_reads_in_the_members_language(
     tabs = [words(tag, name, "tab") for name in ("Home", "Earn", "Rewards", "Vouchers")]
     problems: dict[str, list[str]] = {}
 
-    def check(path: str, signed_in: bool) -> None:
+    def check(path: str, who: str) -> None:
         response = page.goto(f"{servers.app_url}{path}")
         assert response is not None and response.status < 500, (path, response)
         if response.status >= 400:  # a page that is a 404 by design: its own load "failed"
@@ -114,17 +114,20 @@ def test_every_member_page_reads_in_the_members_language(
         if page.evaluate(WIDER):
             found.append("scrolls sideways at 320 px")
         if found:
-            problems[f"{'member' if signed_in else 'signed out'} {path}"] = found
-        if signed_in:
+            problems[f"{who} {path}"] = found
+        if who != "signed out":
             nav = page.get_by_role("navigation", name=words(tag, "Main", "the navigation landmark"))
             for name in tabs:
                 expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
 
     for path in SIGNED_OUT_PAGES:
-        check(path, signed_in=False)
-    sign_in_in(page, servers.app_url, tag)
-    for path in MEMBER_PAGES:
-        check(path, signed_in=True)
+        check(path, "signed out")
+    # Maya, then the member who hasn't joined, then the one with no membership at all.
+    for who, email, paths in SIGNED_IN:
+        reader.clear_cookies()
+        sign_in_in(page, servers.app_url, tag, email)
+        for path in paths:
+            check(path, who)
     assert problems == {}, f"on {tag} pages: {problems}"
     assert errors == []
 
