@@ -2,8 +2,8 @@
 
 In order: the member's explicit choice (More, or the kiosk's attract screen), kept in a cookie
 of its own so that it outlives sign-in and sign-out; else the browser's `Accept-Language`;
-else `MEMBER_APP_DEFAULT_LANGUAGE`. Inside a gym's app (webview mode, or a visit that started
-with `?embed=1`) the app may pass `?lang=` on any page, which is remembered the same way.
+else `MEMBER_APP_DEFAULT_LANGUAGE`. Inside a gym's app (webview mode, or a phone deployment
+opened with `?embed=1&lang=es`) the app may pass `?lang=` on any page: it becomes the choice.
 
 On a kiosk the choice is for one person: the cookie lasts only for the browser session, and
 ending the kiosk session (Done, or the idle sign-out) clears it, as does the attract screen
@@ -67,7 +67,7 @@ class LanguageMiddleware:
         """The language, and a choice to remember from `?lang=` (else None)."""
         languages = self.languages
         asked = _query_lang(connection.scope)
-        inside_app = self.settings.mode == "webview" or connection.query_params.get("embed")
+        inside_app = self.settings.mode == "webview" or connection.query_params.get("embed") == "1"
         if asked is not None and inside_app:
             found = languages.exact(asked)
             if found is not None:
