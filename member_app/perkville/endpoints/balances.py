@@ -14,7 +14,7 @@ changed just now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,8 +49,9 @@ class Balance:
     level_id: int | None = None
 
     @classmethod
-    def from_balance(cls, data: dict[str, Any]) -> Balance | None:
-        """A Connection Balance record; None without the user it belongs to."""
+    def _points(cls, data: dict[str, Any]) -> Balance | None:
+        """The fields a Connection Balance and a Connection share, under the same names, so
+        both records are read alike; None without the user it belongs to."""
         user_id = id_from_uri(data.get("user"))
         if user_id is None:
             return None
@@ -58,21 +59,27 @@ class Balance:
             user_id=user_id,
             point_balance=whole(data.get("point_balance")),
             lifetime_earned_points=whole(data.get("lifetime_earned_points")),
+        )
+
+    @classmethod
+    def from_balance(cls, data: dict[str, Any]) -> Balance | None:
+        """A Connection Balance record; None without the user it belongs to."""
+        balance = cls._points(data)
+        if balance is None:
+            return None
+        return replace(
+            balance,
             last_perk_title=text_field(data, "last_biz_perk_title"),
             changed_at=api_datetime(data.get("last_mod_dt")),
         )
 
     @classmethod
     def from_connection(cls, data: dict[str, Any]) -> Balance | None:
-        user_id = id_from_uri(data.get("user"))
-        if user_id is None:
+        """A Connection record; None without the user it belongs to."""
+        balance = cls._points(data)
+        if balance is None:
             return None
-        return cls(
-            user_id=user_id,
-            point_balance=whole(data.get("point_balance")),
-            lifetime_earned_points=whole(data.get("lifetime_earned_points")),
-            level_id=id_from_uri(data.get("level")),
-        )
+        return replace(balance, level_id=id_from_uri(data.get("level")))
 
 
 @dataclass(frozen=True, slots=True)
