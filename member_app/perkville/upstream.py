@@ -197,14 +197,17 @@ class Upstream:
         """A call to Perkville, retried when that is safe: GETs, and `replayable` requests whose
         repeat Perkville recognises (a redeem's trans_source_id)."""
         retryable = method == "GET" or replayable
+        breaker = self.breakers[breaker_group(method, path)]
         attempt = 0
         while True:
             try:
-                return await self._guarded(caller, method, path, params, json, data)
+                return await self._guarded(
+                    breaker, lambda: self._call(caller, method, path, params, json, data)
+                )
             except PerkvilleUnavailable as exc:
                 attempt += 1
                 delay = backoff(attempt, exc.retry_after) if retryable else None
-                if delay is None or self.breakers[breaker_group(method, path)].state != "closed":
+                if delay is None or breaker.state != "closed":
                     raise
                 log.info("retrying %s %s in %.2f s: %s", method, endpoint_of(path), delay, exc)
                 await asyncio.sleep(delay)
@@ -213,20 +216,15 @@ class Upstream:
                 exc.retried = attempt > 0
                 raise
 
+    @staticmethod
     async def _guarded(
-        self,
-        caller: Caller,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        json: dict[str, Any] | None,
-        data: dict[str, str] | None,
+        breaker: CircuitBreaker, call: Callable[[], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any]:
-        """One call, through its group's circuit breaker."""
-        breaker = self.breakers[breaker_group(method, path)]
+        """One call, through its group's circuit breaker. `call` makes the request only when
+        started, so an open breaker refuses it before anything is sent."""
         breaker.before_call()
         try:
-            result = await self._call(caller, method, path, params, json, data)
+            result = await call()
         except PerkvilleUnavailable:
             breaker.failed()
             raise
