@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import bodies
-from .errors import AUTHORIZATION_ERROR, ApiError, invalid_request
+from .errors import ApiError, invalid_request
+from .external_members import admin_business
 from .records import AgreementVersion, UserBusinessAgreement
 from .resources import (
     ALL_METHODS,
@@ -186,16 +187,7 @@ async def batch_user_agreements(request: Request) -> Response:
     body = await bodies.read_json(request)
     bodies.only(body, ("business", "user_business_agreements"))
     business_id = bodies.pk(body.get("business"), "business")
-    if business_id not in store.businesses:
-        raise invalid_request("invalid", "No such business.", "business")
-    if not store.is_admin(token.user_id, business_id):
-        raise ApiError(
-            403,
-            AUTHORIZATION_ERROR,
-            "not_business_admin",
-            "Only ADMIN staff of this business may record its customers' agreements.",
-            "business",
-        )
+    admin_business(store, token, business_id, only_to="record its customers' agreements")
     items = body.get("user_business_agreements")
     if not isinstance(items, list) or not items:
         raise invalid_request(

@@ -52,6 +52,8 @@ from .store import AccessToken, Store, next_id
 SCOPES = ScopeRule(all_of=("ADMIN_CUSTOMER_INFO",))
 BATCH_LIMIT = 50  # "Limit of 50 can be posted at a time"
 STATUSES = ("ACTIVE", "INACTIVE", None)  # 'Values include "ACTIVE", "INACTIVE", or null'
+# The right a non-ADMIN caller lacks, as the 403 names it (admin_business).
+_ADMIN_ONLY_TO = "write its external members"
 
 # The parameters of each write, as the reference lists them: what a write may say of the
 # membership and the user (PATCH's list), and what names a new record (POST's and the batch's).
@@ -160,8 +162,9 @@ def read_batch(
     return business_id, items
 
 
-def admin_business(store: Store, token: AccessToken, business_id: int) -> int:
-    """The business a write is for, where the token's user must be ADMIN staff."""
+def admin_business(store: Store, token: AccessToken, business_id: int, *, only_to: str) -> int:
+    """The business a write is for, where the token's user must be ADMIN staff. `only_to` is
+    what the write does, so the 403 tells the caller which right they lack."""
     if business_id not in store.businesses:
         raise invalid_request("invalid", "No such business.", "business")
     if not store.is_admin(token.user_id, business_id):
@@ -169,7 +172,7 @@ def admin_business(store: Store, token: AccessToken, business_id: int) -> int:
             403,
             AUTHORIZATION_ERROR,
             "not_business_admin",
-            "Only ADMIN staff of this business may write its external members.",
+            f"Only ADMIN staff of this business may {only_to}.",
             "business",
         )
     return business_id
@@ -390,7 +393,7 @@ async def create_external_member(request: Request, ctx: Context) -> Written:
     if body.get("business") is None:
         raise invalid_request("required", "business is required.", "business")
     business_id = admin_business(
-        store, token, bodies.ref(body["business"], "businesses", "business")
+        store, token, bodies.ref(body["business"], "businesses", "business"), only_to=_ADMIN_ONLY_TO
     )
     member = _save(store, business_id, body, _home_ref(body, batch=False), create_only=True)
     return 201, serialize_external_member(member, ctx)
@@ -436,7 +439,7 @@ async def batch_external_members(request: Request) -> Response:
     business_id, items = read_batch(
         body, ("business", "external_members"), "external_members", BATCH_LIMIT
     )
-    admin_business(store, token, business_id)
+    admin_business(store, token, business_id, only_to=_ADMIN_ONLY_TO)
     profile = profile_of(request)  # a batch's items are not a resource's: trimmed here
     results = [
         trim("batch/external-members", _batch_item(store, business_id, item), profile)
