@@ -27,21 +27,21 @@ import json
 import random
 import re
 import shutil
-import signal
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests/forms.py
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for speed.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for speed.py, processes.py
 
+from processes import rss_mb, run_with_servers
 from speed import (
     MEMBER_APP,
     ROOT,
@@ -49,7 +49,6 @@ from speed import (
     BenchError,
     Member,
     Options,
-    _terminate,
     latency_summary,
     machine_info,
     sandbox_options_missing,
@@ -346,13 +345,6 @@ class Load:
 
 
 # --- the run --------------------------------------------------------------------------------
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def sample_rss(pid: int, out: list[tuple[float, float]], stop: asyncio.Event) -> None:
@@ -810,25 +802,14 @@ def main() -> int:
     if missing:
         print(f"`member-app sandbox` has no {' or '.join(missing)}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _terminate)
     started = time.perf_counter()
-    logdir = Path(tempfile.mkdtemp(prefix="member-app-faults-"))
-    keep_logs = True
-    try:
-        report = asyncio.run(run(args, logdir))
-        report["seconds"] = time.perf_counter() - started
-        keep_logs = not report["passed"]
-    except (BenchError, httpx2.HTTPError) as exc:
-        print(f"faults bench failed: {exc}", file=sys.stderr)
-        for log in sorted(logdir.glob("*.log")):
-            print(f"  {log}:\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"interrupted; servers stopped; logs in {logdir}", file=sys.stderr)
-        return 130
-    finally:
-        if not keep_logs:
-            shutil.rmtree(logdir, ignore_errors=True)
+    ran = run_with_servers("faults", partial(run, args), (BenchError, httpx2.HTTPError))
+    if isinstance(ran, int):
+        return ran
+    report, logdir = ran
+    report["seconds"] = time.perf_counter() - started
+    if report["passed"]:  # a failed run's logs stay, for reading
+        shutil.rmtree(logdir, ignore_errors=True)
     text = markdown(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "faults.json").write_text(json.dumps(report, indent=2, default=str) + "\n")

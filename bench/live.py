@@ -36,29 +36,28 @@ import re
 import resource
 import secrets
 import shutil
-import signal
 import ssl
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests/signin.py
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for speed.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for speed.py, processes.py
 
+from processes import rss_mb, run_with_servers
 from speed import (
     MEMBER_APP,
     ROOT,
     Bench,
     BenchError,
     Options,
-    _terminate,
     machine_info,
     percentile,
     say,
@@ -272,13 +271,6 @@ def upstream_calls(metrics_text: str) -> dict[str, float]:
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group("labels")))
         calls[f"{labels.get('method')} {labels.get('endpoint')}"] += float(match.group("value"))
     return dict(calls)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def phase(
@@ -525,18 +517,11 @@ def main() -> int:
     if not MEMBER_APP.exists():
         parser.error(f"{MEMBER_APP} not found: create the venv first (python3 tasks.py demo)")
     raise_open_files()
-    signal.signal(signal.SIGTERM, _terminate)
-    logdir = Path(tempfile.mkdtemp(prefix="member-app-live-"))
-    try:
-        report = asyncio.run(run(args, logdir))
-    except (BenchError, httpx2.HTTPError, TimeoutError) as exc:
-        print(f"live bench failed: {exc!r}", file=sys.stderr)
-        for log in sorted(logdir.glob("*.log")):
-            print(f"  {log}:\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"interrupted; servers stopped; logs in {logdir}", file=sys.stderr)
-        return 130
+    failures = (BenchError, httpx2.HTTPError, TimeoutError)
+    ran = run_with_servers("live", partial(run, args), failures)
+    if isinstance(ran, int):
+        return ran
+    report, logdir = ran
     shutil.rmtree(logdir, ignore_errors=True)
     text = markdown(report)
     args.out.mkdir(parents=True, exist_ok=True)
