@@ -33,7 +33,7 @@ def cookie_name(settings: Settings) -> str:
     return "__Host-lang" if settings.cookies_secure else "member_lang"
 
 
-def _chosen_cookie(settings: Settings, tag: str | None) -> str:
+def choice_cookie(settings: Settings, tag: str | None) -> str:
     """The Set-Cookie value keeping (or, with None, forgetting) the member's choice."""
     attributes = ["Path=/", "HttpOnly", "SameSite=Lax"]
     if settings.cookies_secure:
@@ -93,7 +93,7 @@ class LanguageMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Language", language.tag)
                 if remember is not None:
-                    headers.append("Set-Cookie", _chosen_cookie(self.settings, remember))
+                    headers.append("Set-Cookie", choice_cookie(self.settings, remember))
             await send(message)
 
         await self.app(scope, receive, send_with_language)
@@ -134,14 +134,14 @@ async def choose_language(request: Request) -> Response:
     if isinstance(wanted, str) and wanted and language is None:
         return response  # not a language we have: nothing changes
     response.headers.append(
-        "Set-Cookie", _chosen_cookie(settings, language.tag if language else None)
+        "Set-Cookie", choice_cookie(settings, language.tag if language else None)
     )
     return response
 
 
 def forget_choice(response: Response, settings: Settings) -> None:
     """The kiosk's next person starts in the default language."""
-    response.headers.append("Set-Cookie", _chosen_cookie(settings, None))
+    response.headers.append("Set-Cookie", choice_cookie(settings, None))
 
 
 routes = [Route("/language", choose_language, methods=["POST"], name="choose_language")]

@@ -8,11 +8,10 @@ from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..state import Clock, app_state
-from .language import forget_choice
+from .language import choice_cookie
 from .session import ISSUED, SEEN, SID
 from .session_records import SessionRecords
 
@@ -98,11 +97,7 @@ class SessionTimeoutMiddleware:
 
         async def send_forgetting(message: Message) -> None:
             if message["type"] == "http.response.start":
-                forgotten = Response()
-                forget_choice(forgotten, settings)
-                headers = MutableHeaders(scope=message)
-                for value in forgotten.headers.getlist("set-cookie"):
-                    headers.append("Set-Cookie", value)
+                MutableHeaders(scope=message).append("Set-Cookie", choice_cookie(settings, None))
             await send(message)
 
         await self.app(scope, receive, send_forgetting)
