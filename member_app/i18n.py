@@ -250,7 +250,7 @@ def relative(delta: timedelta) -> str:
 
 
 def in_days(days: int) -> str:
-    """"in 3 days", "in 1 week" · "dentro de 3 días" · "dans 3 jours": CLDR's own words."""
+    """ "in 3 days", "in 1 week" · "dentro de 3 días" · "dans 3 jours": CLDR's own words."""
     return relative(timedelta(days=days))
 
 
