@@ -59,7 +59,7 @@ PENDING_ELSEWHERE = ["/", "/rewards"]
 
 # Signed in as Alex, who has no connection to the demo gym: home says so and what to do.
 OUTSIDER_EMAIL = "alex@example.com"
-OUTSIDER_PAGES = ["/"]
+OUTSIDER_PAGES = ["/", "/rewards"]
 
 # Everyone who signs in, with the pages to check as them: (who, sign-in email, paths).
 SIGNED_IN = [

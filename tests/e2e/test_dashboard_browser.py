@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Page, expect
-
-from member_app.sandbox.seed import PENDING_EMAIL
 
 from ..browser import sign_in
 from ..helpers import Servers
@@ -18,8 +15,6 @@ from ..helpers import Servers
 pytestmark = pytest.mark.browser
 
 MAYA_CONNECTION = 3001
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-AXE = Axe()
 
 
 def points(text: str) -> int:
@@ -72,24 +67,3 @@ def test_the_count_of_rewards_to_redeem_now_leads_to_them(page: Page, servers: S
     available = page.locator("#available-now")
     expect(available.get_by_role("heading", name="Available now")).to_be_in_viewport()
     expect(available.get_by_role("link", name="Redeem", exact=True)).to_have_count(count)
-
-
-@pytest.mark.parametrize("email", [PENDING_EMAIL, "alex@example.com"])
-def test_members_who_cannot_redeem_yet_get_accessible_pages(
-    email: str, scheme_page: Page, servers: Servers
-) -> None:
-    """The pages test_accessibility.py checks for Maya, as the members who can't redeem yet
-    see them: the join card, the guidance, the message said once on the rewards page."""
-    page = scheme_page
-    sign_in(page, servers.app_url, email=email)
-    found: list[str] = []
-    for path in ("/", "/rewards"):
-        page.goto(f"{servers.app_url}{path}")
-        page.wait_for_load_state("load")
-        response = AXE.run(page, options=WCAG_21_AA).response
-        found += [
-            f"{path}: [{v['id']}] {v['help']} at {node['target']}"
-            for v in response["violations"]
-            for node in v["nodes"]
-        ]
-    assert not found, "\n".join(found)

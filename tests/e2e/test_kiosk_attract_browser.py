@@ -124,7 +124,8 @@ def test_without_scripts_every_offer_is_listed(browser: Browser, servers: Server
         expect(page.get_by_role("img", name=QR_NAME)).to_be_visible()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+# Light is in the axe matrix (tests/e2e/test_accessibility.py, the kiosk's place).
+@pytest.mark.parametrize("scheme", ["dark"])
 def test_no_axe_violations_on_the_attract_screen(
     browser: Browser, servers: Servers, scheme: str
 ) -> None:
