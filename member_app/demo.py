@@ -66,6 +66,7 @@ def build_demo(
     fault_seed: int | None = None,
     members: int = 0,
     profile: Profile = "default",
+    live_interval_seconds: float = 3.0,
 ) -> Demo:
     """The demo, as a phone app, inside a gym's app (`webview`, which starts with the
     Identify User Flow: the gym's app already knows who is signed in) or on a `kiosk`, whose
@@ -99,6 +100,7 @@ def build_demo(
         kiosk_idle_seconds=kiosk_idle_seconds,
         perkville_logout_url=f"{sandbox_url}/logout/" if sign_out else None,
         signin_flow="identify" if mode == "webview" else "pkce",
+        live_interval_seconds=live_interval_seconds,
     )
     # The seed is written around one day (DEMO_NOW); both sides start there and run on.
     clock = demo_clock()

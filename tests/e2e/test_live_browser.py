@@ -30,6 +30,9 @@ MAYA, MAYA_CONNECTION = 1001, 3001
 CHECK_IN, CLASS, SHOP = 101, 102, 104
 DOWNTOWN = 11
 WITHIN_MS = 5_000  # the promise: within 5 s of the check-in
+# The servers here poll every second, not every 3 s: the same path, less waiting (the promise
+# at the default interval is measured by bench/live.py).
+FAST = 1.0
 
 
 def award(servers: Servers, *, perk: int = CLASS, quantity: int = 1) -> None:
@@ -139,14 +142,20 @@ def test_with_reduced_motion_the_balance_changes_at_once(page: Page, servers: Se
 
 
 @pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    with demo_servers(live_interval_seconds=FAST) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
 def kiosk() -> Iterator[Servers]:
-    with demo_servers(mode="kiosk") as running:
+    with demo_servers(mode="kiosk", live_interval_seconds=FAST) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def webview() -> Iterator[Servers]:
-    with demo_servers(mode="webview") as running:
+    with demo_servers(mode="webview", live_interval_seconds=FAST) as running:
         yield running
 
 
