@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 import anyio
 import httpx2
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from httpx2 import Response
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -28,7 +31,7 @@ from starlette.types import Message, Scope
 
 from member_app import Settings, create_app
 from member_app.demo import Demo, build_demo
-from member_app.i18n import languages_in
+from member_app.i18n import DOMAIN, Languages, languages_in
 from member_app.sandbox.seed import DEMO_NOW, MEMBER_EMAIL, MEMBER_PASSWORD
 from member_app.serving import ServerThread, bind, url_of
 
@@ -369,3 +372,22 @@ def perkvilles_words(sandbox: Starlette) -> list[str]:
     # The language picker names each language in its own words ("English", "Español").
     found.update(language.name for language in languages_in())
     return sorted(found, key=len, reverse=True)
+
+
+def write_catalog(folder: Path, catalog: Catalog) -> Path:
+    """`catalog` compiled where the app looks for languages (`<folder>/<code>/LC_MESSAGES/`);
+    returns `folder`, for `Settings(locale_dir=...)`."""
+    target = folder / str(catalog.locale) / "LC_MESSAGES"
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / f"{DOMAIN}.mo").open("wb") as file:
+        write_mo(file, catalog)
+    return folder
+
+
+def catalog_words(tag: str, message: str, context: str | None = None) -> str:
+    """`message` as the shipped catalog of `tag` says it."""
+    language = Languages.load("en").exact(tag)
+    assert language is not None, tag
+    if context is None:
+        return language.translations.gettext(message)
+    return str(language.translations.pgettext(context, message))

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import httpx2
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -26,7 +25,17 @@ from member_app.i18n import clock as clock_of
 from member_app.settings import MODES
 
 from .crawl import render_every_page
-from .helpers import APP_URL, GOOD_ENV, FakeClock, SignIn, csrf_of, perkvilles_words, visible_text
+from .helpers import (
+    APP_URL,
+    GOOD_ENV,
+    FakeClock,
+    SignIn,
+    catalog_words,
+    csrf_of,
+    perkvilles_words,
+    visible_text,
+    write_catalog,
+)
 
 LANG = re.compile(r'<html lang="([^"]+)">')
 
@@ -35,12 +44,6 @@ def lang_of(html: str) -> str:
     found = LANG.search(html)
     assert found, html[:200]
     return found.group(1)
-
-
-def translated(tag: str, message: str) -> str:
-    language = Languages.load("en").exact(tag)
-    assert language is not None
-    return language.translations.gettext(message)
 
 
 def app_for(settings: Settings, sandbox: Starlette, clock: FakeClock, **changes: Any) -> Starlette:
@@ -83,7 +86,7 @@ def test_the_browsers_language_is_used_when_the_member_chose_none(
 def test_the_landing_page_speaks_the_language_it_says(browser: TestClient) -> None:
     for tag in ("es", "fr-CA"):
         page = browser.get("/", headers={"Accept-Language": tag})
-        sign_in = translated(tag, "Sign in")
+        sign_in = catalog_words(tag, "Sign in")
         assert sign_in != "Sign in" and sign_in in visible_text(page.text), tag
 
 
@@ -259,11 +262,7 @@ def pseudo_catalog(folder: Path) -> Path:
             singular, plural = message.id[0], message.id[1]
             forms = [pseudo(singular)] + [pseudo(plural)] * (catalog.num_plurals - 1)
             catalog.add((singular, plural), tuple(forms), context=message.context)
-    out = folder / PSEUDO / "LC_MESSAGES"
-    out.mkdir(parents=True)
-    with (out / "messages.mo").open("wb") as file:
-        write_mo(file, catalog)
-    return folder
+    return write_catalog(folder, catalog)
 
 
 _ATTRIBUTES = re.compile(r'\b(?:aria-label|alt|title|placeholder|data-working)="([^"]*)"')

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -32,6 +31,7 @@ from .helpers import (
     path_of,
     session_of,
     visible_text,
+    write_catalog,
 )
 
 LOGOUT_URL = f"{SANDBOX_URL}/logout/"
@@ -84,11 +84,7 @@ def spanish_catalog(folder: Path) -> Path:
     """A locale folder with one compiled Spanish message (the app offers what it finds)."""
     catalog = Catalog(locale="es", domain="messages")
     catalog.add("Tap to see your points", "Toca para ver tus puntos")
-    target = folder / "es" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with (target / "messages.mo").open("wb") as file:
-        write_mo(file, catalog)
-    return folder
+    return write_catalog(folder, catalog)
 
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}

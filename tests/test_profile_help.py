@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -16,7 +15,7 @@ from member_app import Settings
 from member_app.web.language import cookie_name
 
 from .forms import find_form
-from .helpers import FakeClock, SignIn, identify, make_client, visible_text
+from .helpers import FakeClock, SignIn, identify, make_client, visible_text, write_catalog
 from .sandbox_helpers import admin_token, bearer
 
 
@@ -58,10 +57,7 @@ def test_more_lets_the_member_choose_their_language(
 ) -> None:
     """More's language picker keeps the member's choice in the language cookie, and the next
     page is in that language (an empty Spanish catalog: only `<html lang>` changes)."""
-    folder = tmp_path / "es" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "messages.mo").open("wb") as file:
-        write_mo(file, Catalog(locale="es"))
+    write_catalog(tmp_path, Catalog(locale="es"))
     for client, changed in make_client(settings, sandbox, clock, locale_dir=str(tmp_path)):
         sign_in_as(SignIn(client, sandbox_client), "member@example.com")
         more = client.get("/more").text

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from httpx2 import Response
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -21,7 +20,7 @@ from starlette.testclient import TestClient
 from member_app import Settings, pwa
 from member_app.brand import initial_of, palette_for, parse_hex
 
-from .helpers import FakeClock, SignIn, make_client
+from .helpers import FakeClock, SignIn, make_client, write_catalog
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -317,10 +316,7 @@ def spoken(settings: Settings, sandbox: Starlette, clock: FakeClock, tmp_path: P
                 ("%(num)s point", "%(num)s points"),
                 ("%(num)s punto", "%(num)s de puntos", "%(num)s puntos"),
             )
-        folder = tmp_path / code / "LC_MESSAGES"
-        folder.mkdir(parents=True)
-        with (folder / "messages.mo").open("wb") as mo:
-            write_mo(mo, catalog)
+        write_catalog(tmp_path, catalog)
     return dataclasses.replace(settings, locale_dir=str(tmp_path))
 
 

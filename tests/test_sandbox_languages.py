@@ -17,13 +17,12 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from starlette.testclient import TestClient
 
 from member_app import i18n
 from member_app.sandbox import create_sandbox
 
-from .helpers import APP_URL, SANDBOX_URL, FakeClock, visible_text
+from .helpers import APP_URL, SANDBOX_URL, FakeClock, visible_text, write_catalog
 from .sandbox_helpers import (
     AUTHORIZE_PATH,
     MEMBER_EMAIL,
@@ -183,10 +182,7 @@ def spanish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     catalog = Catalog(locale="es", domain=i18n.DOMAIN)
     for english, spanish in _SPANISH.items():
         catalog.add(english, spanish)
-    folder = tmp_path / "es" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / f"{i18n.DOMAIN}.mo").open("wb") as mo:
-        write_mo(mo, catalog)
+    write_catalog(tmp_path, catalog)
     monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
 
 

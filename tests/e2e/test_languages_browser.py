@@ -18,7 +18,7 @@ from member_app.i18n import Languages
 from member_app.sandbox.seed import MEMBER_EMAIL, MEMBER_PASSWORD
 
 from ..browser import PHONE
-from ..helpers import Servers, demo_servers, perkvilles_words
+from ..helpers import Servers, catalog_words, demo_servers, perkvilles_words
 from ..pages_to_check import SIGNED_IN, SIGNED_OUT_PAGES
 
 pytestmark = pytest.mark.browser
@@ -32,15 +32,6 @@ RUN_AXE = """() => axe.run(document, {
   resultTypes: ["violations"],
 }).then(found => found.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(" ")}`))"""
 WIDER = "document.documentElement.scrollWidth > window.innerWidth"
-
-
-def words(tag: str, message: str, context: str | None = None) -> str:
-    """`message` as the catalog of `tag` says it."""
-    language = LANGUAGES.exact(tag)
-    assert language is not None
-    if context is None:
-        return language.translations.gettext(message)
-    return str(language.translations.pgettext(context, message))
 
 
 def english_sentences(tag: str) -> list[str]:
@@ -78,12 +69,12 @@ def sign_in_in(page: Page, app_url: str, tag: str, email: str = MEMBER_EMAIL) ->
     """Through the landing page and Perkville's sign-in and consent pages, all in `tag`."""
     page.goto(f"{app_url}/")
     expect(page.locator("html")).to_have_attribute("lang", tag)
-    page.get_by_role("link", name=words(tag, "Sign in with Perkville")).click()
+    page.get_by_role("link", name=catalog_words(tag, "Sign in with Perkville")).click()
     expect(page.locator("html")).to_have_attribute("lang", tag)  # Perkville's page too
-    page.get_by_label(words(tag, "Email"), exact=True).fill(email)
-    page.get_by_label(words(tag, "Password"), exact=True).fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name=words(tag, "Sign in"), exact=True).click()
-    page.get_by_role("button", name=words(tag, "Allow", "consent")).click()
+    page.get_by_label(catalog_words(tag, "Email"), exact=True).fill(email)
+    page.get_by_label(catalog_words(tag, "Password"), exact=True).fill(MEMBER_PASSWORD)
+    page.get_by_role("button", name=catalog_words(tag, "Sign in"), exact=True).click()
+    page.get_by_role("button", name=catalog_words(tag, "Allow", "consent")).click()
     page.wait_for_url(f"{app_url}/")
 
 
@@ -99,7 +90,7 @@ def test_every_member_page_reads_in_the_members_language(
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
     data = set(perkvilles_words(servers.sandbox))  # a reward may be called "Refer a friend"
     english = [sentence for sentence in english_sentences(tag) if sentence not in data]
-    tabs = [words(tag, name, "tab") for name in ("Home", "Earn", "Rewards", "Vouchers")]
+    tabs = [catalog_words(tag, name, "tab") for name in ("Home", "Earn", "Rewards", "Vouchers")]
     problems: dict[str, list[str]] = {}
 
     def check(path: str, who: str) -> None:
@@ -116,7 +107,9 @@ def test_every_member_page_reads_in_the_members_language(
         if found:
             problems[f"{who} {path}"] = found
         if who != "signed out":
-            nav = page.get_by_role("navigation", name=words(tag, "Main", "the navigation landmark"))
+            nav = page.get_by_role(
+                "navigation", name=catalog_words(tag, "Main", "the navigation landmark")
+            )
             for name in tabs:
                 expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
 
@@ -166,11 +159,11 @@ def test_a_language_chosen_on_more_outranks_the_browser_and_outlives_signing_out
 ) -> None:
     page = spanish_member
     page.goto(f"{servers.app_url}/more")
-    page.get_by_label(words("es", "Show this app in")).select_option("fr-CA")
-    page.get_by_role("button", name=words("es", "Change language")).click()
+    page.get_by_label(catalog_words("es", "Show this app in")).select_option("fr-CA")
+    page.get_by_role("button", name=catalog_words("es", "Change language")).click()
     expect(page).to_have_url(f"{servers.app_url}/more")
     expect(page.locator("html")).to_have_attribute("lang", "fr-CA")
-    page.get_by_role("button", name=words("fr-CA", "Sign out")).first.click()
+    page.get_by_role("button", name=catalog_words("fr-CA", "Sign out")).first.click()
     expect(page).to_have_url(re.compile(r"/\?signed_out=1$"))
     expect(page.locator("html")).to_have_attribute("lang", "fr-CA")  # the browser says es
 
@@ -192,18 +185,18 @@ def test_the_kiosk_speaks_the_language_tapped_until_the_member_is_done(
         languages = page.get_by_role("navigation", name="Language")
         languages.get_by_role("button", name="Español").click()
         expect(page.locator("html")).to_have_attribute("lang", "es")
-        spanish = page.get_by_role("navigation", name=words("es", "Language"))
+        spanish = page.get_by_role("navigation", name=catalog_words("es", "Language"))
         expect(spanish.get_by_role("button", name="Español")).to_have_attribute(
             "aria-pressed", "true"
         )
-        page.get_by_role("link", name=words("es", "Tap to see your points")).click()
-        page.get_by_label(words("es", "Email"), exact=True).fill(MEMBER_EMAIL)
-        page.get_by_label(words("es", "Password"), exact=True).fill(MEMBER_PASSWORD)
-        page.get_by_role("button", name=words("es", "Sign in"), exact=True).click()
-        page.get_by_role("button", name=words("es", "Allow", "consent")).click()
+        page.get_by_role("link", name=catalog_words("es", "Tap to see your points")).click()
+        page.get_by_label(catalog_words("es", "Email"), exact=True).fill(MEMBER_EMAIL)
+        page.get_by_label(catalog_words("es", "Password"), exact=True).fill(MEMBER_PASSWORD)
+        page.get_by_role("button", name=catalog_words("es", "Sign in"), exact=True).click()
+        page.get_by_role("button", name=catalog_words("es", "Allow", "consent")).click()
         page.wait_for_url(f"{kiosk.app_url}/")
         expect(page.locator("html")).to_have_attribute("lang", "es")
-        done = words("es", "Done", "the kiosk's button that ends a member's visit")
+        done = catalog_words("es", "Done", "the kiosk's button that ends a member's visit")
         page.get_by_role("button", name=done).click()
         # The next person starts in the kiosk's own language.
         expect(page.get_by_role("link", name="Tap to see your points")).to_be_visible()
